@@ -1,0 +1,91 @@
+"""`anpr`: one entry point for operating the service.
+
+Each subcommand runs one part on its own against the configured Elasticsearch, so production
+can run them as separate systemd units; `scripts/demo` runs them all together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+
+from anpr_core.logging_setup import configure_logging
+from anpr_core.settings import Settings, SettingsError, load_settings
+
+
+def _es(args: argparse.Namespace, settings: Settings) -> int:
+    from anpr_core.elastic.local_node import LocalElasticsearch, LocalNodeError
+
+    node_manager = LocalElasticsearch(settings)
+    try:
+        if args.action == "start":
+            started = time.monotonic()
+            node = node_manager.start()
+            print(
+                json.dumps(
+                    {
+                        "url": node.url,
+                        "user": node.username,
+                        "pid": node.pid,
+                        "version": node.version,
+                        "seconds": round(time.monotonic() - started, 1),
+                    }
+                )
+            )
+        elif args.action == "stop":
+            print("stopped" if node_manager.stop() else "not running")
+        else:
+            status = node_manager.status()
+            print(json.dumps({"running": status is not None, "url": status.url if status else None}))
+            return 0 if status else 3
+    except LocalNodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _settings(args: argparse.Namespace, settings: Settings) -> int:
+    print(settings.model_dump_json(indent=2))
+    return 0
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.serve import run_gunicorn
+
+    return run_gunicorn(settings, workers=args.workers)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "es": _es,
+    "settings": _settings,
+    "api": _api,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="anpr", description="ANPR vehicle search service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    es = sub.add_parser("es", help="the project's local Elasticsearch node")
+    es.add_argument("action", choices=["start", "stop", "status"])
+    sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    api = sub.add_parser("api", help="serve the search API with gunicorn")
+    api.add_argument("--workers", type=int, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, service=f"anpr-{args.command}")
+    return COMMANDS[args.command](args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

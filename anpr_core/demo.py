@@ -1,0 +1,83 @@
+"""The local demo: Elasticsearch, then every service as a child process; Ctrl-C stops all.
+
+Parts that have not been built yet are skipped with a message, so the demo always shows the
+whole of what exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from anpr_core.elastic.local_node import LocalElasticsearch
+from anpr_core.logging_setup import configure_logging
+from anpr_core.settings import load_settings
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+
+def services(port: int) -> list[Service]:
+    python = sys.executable
+    return [Service("api", [python, "-m", "anpr_core.cli", "api"])]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="run the whole ANPR service locally")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level, service="anpr-demo")
+
+    print("==> starting the local Elasticsearch node (first run downloads it with Maven)")
+    node = LocalElasticsearch(settings).start()
+    env = dict(os.environ)
+    env.update(
+        ANPR_ELASTICSEARCH__URL=node.url,
+        ANPR_ELASTICSEARCH__PASSWORD=node.password,
+        ANPR_API__PORT=str(args.port),
+    )
+    running: list[Service] = []
+    for service in services(args.port):
+        service.process = subprocess.Popen(service.argv, env=env)
+        running.append(service)
+        print(f"==> started {service.name} (pid {service.process.pid})")
+
+    print(f"\nElasticsearch: {node.url} (user elastic, password in var/elasticsearch/elastic-password)")
+    print(f"Web page and API: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n")
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        for service in running:
+            if service.process is not None and service.process.poll() is not None:
+                print(f"!! {service.name} exited with {service.process.returncode}; stopping the demo")
+                stopping = True
+        time.sleep(0.5)
+    for service in running:
+        if service.process is not None and service.process.poll() is None:
+            service.process.terminate()
+    for service in running:
+        if service.process is not None:
+            service.process.wait(timeout=30)
+    print("==> services stopped (Elasticsearch keeps running: `scripts/elasticsearch stop`)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

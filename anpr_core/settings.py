@@ -1,0 +1,193 @@
+"""One typed settings object for every service.
+
+Values come, highest priority first, from: keyword arguments, environment variables
+(``ANPR_`` prefix, ``__`` between nested names, e.g. ``ANPR_ELASTICSEARCH__URL``), the TOML
+file named by ``ANPR_CONFIG`` (or ``config/anpr.toml`` when it exists), then the defaults
+below. A bad value fails at start with :class:`SettingsError`, whose message names the
+setting both as an environment variable and as a TOML key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "anpr.toml"
+ENV_PREFIX = "ANPR_"
+
+_INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+
+class SettingsError(ValueError):
+    """Raised when the configuration is invalid; the message names each bad setting."""
+
+
+class _Section(BaseModel):
+    # A misspelt key in the config file must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElasticsearchSettings(_Section):
+    # None means "the project's local node" (scripts/elasticsearch); production sets a URL.
+    url: str | None = None
+    username: str = "elastic"
+    password: SecretStr | None = None
+    ca_file: Path | None = None
+    verify_certs: bool = True
+    index_prefix: str = "anpr"
+    request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://es.example:9200")
+        return value.rstrip("/")
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"CA file {value} does not exist")
+        return value
+
+    @field_validator("index_prefix")
+    @classmethod
+    def _index_prefix_is_legal(cls, value: str) -> str:
+        if not _INDEX_PREFIX.match(value):
+            raise ValueError("must be lowercase letters, digits, '_' or '-' (Elasticsearch index names)")
+        return value
+
+
+class LocalElasticsearchSettings(_Section):
+    """The single node the project downloads and runs for development, tests and the demo."""
+
+    version: str = Field(default="9.2.8", pattern=r"^9\.\d+\.\d+$")
+    port: int = Field(default=9200, ge=1024, le=65535)
+    # 2 cores / 24 GiB: a 2 GiB heap leaves the page cache most of the memory, which Lucene wants.
+    heap_mb: int = Field(default=2048, ge=256, le=31744)
+    startup_timeout_s: float = Field(default=180.0, gt=0)
+
+
+class PathsSettings(_Section):
+    var_dir: Path = PROJECT_ROOT / "var"
+    journal_dir: Path | None = None
+    crop_dir: Path | None = None
+
+    @property
+    def journal(self) -> Path:
+        return self.journal_dir or self.var_dir / "journal"
+
+    @property
+    def crops(self) -> Path:
+        return self.crop_dir or self.var_dir / "crops"
+
+
+class RetentionSettings(_Section):
+    read_days: int = Field(default=30, ge=1, le=3650)
+    alert_days: int = Field(default=365, ge=1, le=3650)
+    # PIPA access logs must be kept for at least two years.
+    audit_days: int = Field(default=730, ge=730, le=3650)
+
+
+class CameraSettings(_Section):
+    registry_path: Path = PROJECT_ROOT / "config" / "cameras.toml"
+
+
+class VisionSettings(_Section):
+    detector_model: Path = PROJECT_ROOT / "models" / "detector"
+    recognizer_model: Path = PROJECT_ROOT / "models" / "recognizer"
+    threads: int = Field(default=2, ge=1, le=64)
+    detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
+    detector_min_score: float = Field(default=0.35, gt=0, lt=1)
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # None: a random secret is created once under var/ (development only).
+    secret_key: SecretStr | None = None
+    session_minutes: int = Field(default=480, ge=1, le=1440)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    local_elasticsearch: LocalElasticsearchSettings = LocalElasticsearchSettings()
+    paths: PathsSettings = PathsSettings()
+    retention: RetentionSettings = RetentionSettings()
+    cameras: CameraSettings = CameraSettings()
+    vision: VisionSettings = VisionSettings()
+    api: ApiSettings = ApiSettings()
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = config_file_path()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @cached_property
+    def index_prefix(self) -> str:
+        return self.elasticsearch.index_prefix
+
+
+def config_file_path() -> Path | None:
+    named = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise SettingsError(f"{ENV_PREFIX}CONFIG: config file {path} does not exist")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _setting_name(location: tuple[Any, ...]) -> str:
+    dotted = ".".join(str(part) for part in location if not isinstance(part, int))
+    env = ENV_PREFIX + "__".join(str(part).upper() for part in location if not isinstance(part, int))
+    return f"{env} ({dotted})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one message that names each setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None

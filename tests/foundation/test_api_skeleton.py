@@ -1,0 +1,9 @@
+from anpr_core.settings import Settings
+from search_api.app import create_app
+
+
+def test_health_answers_without_login(es_settings: Settings) -> None:
+    client = create_app(es_settings).test_client()
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
