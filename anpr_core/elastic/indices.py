@@ -1,0 +1,47 @@
+"""Names of every index the service uses, derived from the configured prefix.
+
+Kept in one place so the workers, the indexer, the retention job and the API agree. Mappings
+and templates live with the indexer, which owns the storage layout.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def reads_index(prefix: str, day: date) -> str:
+    """The read index for one UTC day; retention deletes whole days."""
+    return f"{prefix}-reads-{day:%Y.%m.%d}"
+
+
+def reads_pattern(prefix: str) -> str:
+    return f"{prefix}-reads-*"
+
+
+def reads_alias(prefix: str) -> str:
+    return f"{prefix}-reads"
+
+
+def alerts_index(prefix: str) -> str:
+    return f"{prefix}-alerts"
+
+
+def watchlist_index(prefix: str) -> str:
+    return f"{prefix}-watchlist"
+
+
+def audit_index(prefix: str, day: date) -> str:
+    """Audit records, one index a month (kept ≥ 2 years)."""
+    return f"{prefix}-audit-{day:%Y.%m}"
+
+
+def audit_pattern(prefix: str) -> str:
+    return f"{prefix}-audit-*"
+
+
+def users_index(prefix: str) -> str:
+    return f"{prefix}-users"
+
+
+def camera_health_index(prefix: str) -> str:
+    return f"{prefix}-camera-health"
