@@ -1,0 +1,133 @@
+"""Make a clean rendered plate look like a camera's crop of a real plate.
+
+Each step mimics something seen in real ANPR crops: the plate frame and screws, the car body
+around a loose detector box, perspective and roll, distance (low resolution), motion blur and
+defocus, JPEG artefacts, night IR images, headlight glare, dirt and partial occlusion.
+"""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+
+
+def _frame_and_screws(plate: np.ndarray, rng: random.Random) -> np.ndarray:
+    h, w = plate.shape[:2]
+    if rng.random() < 0.5:
+        pad = max(2, int(0.04 * h))
+        colour = [rng.randint(0, 60)] * 3 if rng.random() < 0.7 else [rng.randint(150, 230)] * 3
+        plate = cv2.copyMakeBorder(plate, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=colour)
+        h, w = plate.shape[:2]
+    if rng.random() < 0.6:
+        radius = max(2, int(0.045 * h))
+        for x in (int(0.2 * w), int(0.8 * w)):
+            cv2.circle(plate, (x, int(0.12 * h)), radius, (150, 150, 150), -1, cv2.LINE_AA)
+            cv2.circle(plate, (x, int(0.12 * h)), radius, (60, 60, 60), 1, cv2.LINE_AA)
+    return plate
+
+
+def _background(height: int, width: int, rng: random.Random) -> np.ndarray:
+    """A car-body-like surround: a tinted gradient with a few bumper/grille edges and noise."""
+    base = np.array([rng.randint(0, 255) for _ in range(3)], np.float32)
+    if rng.random() < 0.6:  # most cars are grey, black, white or silver
+        base[:] = rng.randint(10, 240)
+    ramp = np.linspace(rng.uniform(-40, 0), rng.uniform(0, 40), height, dtype=np.float32)[:, None, None]
+    image = np.clip(base + ramp + np.zeros((height, width, 3), np.float32), 0, 255)
+    for _ in range(rng.randint(0, 4)):
+        y = rng.randint(0, height - 1)
+        shade = rng.randint(0, 255)
+        cv2.line(image, (0, y), (width, y + rng.randint(-5, 5)), (shade, shade, shade), rng.randint(1, 6))
+    image += np.asarray(np.random.default_rng(rng.getrandbits(32)).normal(0, 6, image.shape), np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _perspective(image: np.ndarray, corners: np.ndarray, rng: random.Random, amount: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    jitter = np.array([[rng.uniform(-1, 1) * amount * w, rng.uniform(-1, 1) * amount * h] for _ in range(4)])
+    angle = np.deg2rad(rng.uniform(-7, 7) * amount / 0.08)
+    centre = corners.mean(axis=0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = ((corners - centre) @ rotation.T + centre + jitter).astype(np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return cv2.warpPerspective(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def _motion_blur(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    length = rng.randint(3, 9)
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1
+    rotation = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
+    kernel = cv2.warpAffine(kernel, rotation, (length, length))
+    return cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
+
+
+def _glare(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    h, w = image.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.2, 0.6) * w
+    blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)) * rng.uniform(60, 160)
+    return np.clip(image.astype(np.float32) + blob[..., None], 0, 255).astype(np.uint8)
+
+
+def _dirt(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    out = image.astype(np.float32)
+    h, w = image.shape[:2]
+    for _ in range(rng.randint(3, 15)):
+        mask = np.zeros((h, w), np.float32)
+        cv2.circle(mask, (rng.randint(0, w), rng.randint(0, h)), rng.randint(1, max(2, h // 8)), 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), 1.5)[..., None] * rng.uniform(0.2, 0.6)
+        out = out * (1 - mask) + np.array([40, 50, 60], np.float32) * mask
+    return out.astype(np.uint8)
+
+
+def augment_crop(
+    plate: np.ndarray,
+    rng: random.Random,
+    strength: float = 1.0,
+    out_plate_width: tuple[int, int] = (70, 260),
+) -> np.ndarray:
+    """A loose, camera-like crop around the rendered plate `plate` (BGR)."""
+    plate = _frame_and_screws(plate.copy(), rng)
+    ph, pw = plate.shape[:2]
+    # Loose context like a detector box with margin, or a real crop of the car's rear.
+    mx0, mx1 = (int(pw * rng.uniform(0.0, 0.25 * strength)) for _ in range(2))
+    my0, my1 = (int(ph * rng.uniform(0.05, 0.6 * strength)) for _ in range(2))
+    canvas = _background(ph + my0 + my1, pw + mx0 + mx1, rng)
+    canvas[my0 : my0 + ph, mx0 : mx0 + pw] = plate
+    corners = np.array([[mx0, my0], [mx0 + pw, my0], [mx0 + pw, my0 + ph], [mx0, my0 + ph]], np.float32)
+    image = _perspective(canvas, corners, rng, 0.06 * strength)
+
+    # Distance: the plate ends up this many pixels wide.
+    target_pw = rng.randint(*out_plate_width)
+    scale = target_pw / pw
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.3 * strength:  # even lower resolution, upsampled back (digital zoom)
+        factor = rng.uniform(0.4, 0.8)
+        tiny = cv2.resize(small, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(tiny, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    image = small
+    if rng.random() < 0.35 * strength:
+        image = _motion_blur(image, rng)
+    if rng.random() < 0.3 * strength:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.4))
+    if rng.random() < 0.15 * strength:
+        image = _glare(image, rng)
+    if rng.random() < 0.2 * strength:
+        image = _dirt(image, rng)
+    if rng.random() < 0.1 * strength:  # a tow bar, a bike rack or a finger of snow over a corner
+        h, w = image.shape[:2]
+        x = rng.choice([rng.randint(0, w // 8), rng.randint(7 * w // 8, w)])
+        cv2.rectangle(image, (x, 0), (x + rng.randint(2, w // 10), h), (rng.randint(0, 80),) * 3, -1)
+    # Exposure and colour: gain, offset, gamma; sometimes a night IR (grey, contrasty) image.
+    img = image.astype(np.float32) * rng.uniform(0.6, 1.3) + rng.uniform(-40, 30)
+    img = 255 * (np.clip(img, 0, 255) / 255) ** rng.uniform(0.7, 1.5)
+    if rng.random() < 0.15 * strength:
+        grey = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
+        img = np.repeat(np.clip((grey - grey.mean()) * 1.6 + 128, 0, 255)[..., None], 3, axis=2)
+    noise = np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(0, 8 * strength), img.shape)
+    image = np.clip(img + noise, 0, 255).astype(np.uint8)
+    quality = rng.randint(25, 95)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else image
