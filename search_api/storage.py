@@ -1,0 +1,179 @@
+"""Make sure the indices the API reads and writes exist.
+
+The storage layout belongs to the indexer (`anpr_core.elastic.mappings.ensure_indices`); when
+that module is present it is used. Until then (and for the benchmark seeder) this module
+installs minimal templates of its own with a low priority so the indexer's win later.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import BadRequestError, Elasticsearch
+
+from anpr_core.elastic.indices import (
+    alerts_index,
+    audit_pattern,
+    camera_health_index,
+    reads_alias,
+    reads_index,
+    reads_pattern,
+    users_index,
+    watchlist_index,
+)
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+
+READ_PROPERTIES: dict[str, Any] = {
+    "read_id": KEYWORD,
+    "plate": KEYWORD,
+    "plate_reversed": KEYWORD,
+    "serial": KEYWORD,
+    "digits": KEYWORD,
+    "use_char": KEYWORD,
+    "format": KEYWORD,
+    "use": KEYWORD,
+    "region": KEYWORD,
+    "class_digits": KEYWORD,
+    "vehicle_class": KEYWORD,
+    "confidence": {"type": "half_float"},
+    "alternatives": {"properties": {"plate": KEYWORD, "confidence": {"type": "half_float"}}},
+    "camera_id": KEYWORD,
+    "first_seen": DATE,
+    "last_seen": DATE,
+    "best_seen": DATE,
+    "direction": KEYWORD,
+    "box": {"type": "float", "index": False, "doc_values": False},
+    "crop_ref": {"type": "keyword", "index": False, "doc_values": False},
+    "location": {"type": "geo_point"},
+    "frames": {"type": "short", "index": False},
+    "worker": {"type": "keyword", "index": False, "doc_values": False},
+}
+
+_FALLBACK_PRIORITY = 5
+
+
+def _mappings_module() -> Any | None:
+    try:
+        return importlib.import_module("anpr_core.elastic.mappings")
+    except ImportError:
+        return None
+
+
+def ensure_api_indices(client: Elasticsearch, prefix: str) -> None:
+    module = _mappings_module()
+    if module is not None and hasattr(module, "ensure_indices"):
+        module.ensure_indices(client, prefix)
+        return
+    _ensure_fallback(client, prefix)
+
+
+def ensure_read_index(client: Elasticsearch, prefix: str, day: datetime) -> str:
+    """Create one day's read index (the template adds the alias)."""
+    name = reads_index(prefix, day.astimezone(UTC).date())
+    if not client.indices.exists(index=name):
+        _create(client, name)
+    return name
+
+
+def _ensure_fallback(client: Elasticsearch, prefix: str) -> None:
+    single = {"number_of_shards": 1, "number_of_replicas": 0}
+    client.indices.put_index_template(
+        name=f"{prefix}-api-reads",
+        index_patterns=[reads_pattern(prefix)],
+        priority=_FALLBACK_PRIORITY,
+        template={
+            "settings": {**single, "refresh_interval": "1s", "codec": "best_compression"},
+            "mappings": {"dynamic": "strict", "properties": READ_PROPERTIES},
+            "aliases": {reads_alias(prefix): {}},
+        },
+    )
+    client.indices.put_index_template(
+        name=f"{prefix}-api-audit",
+        index_patterns=[audit_pattern(prefix)],
+        priority=_FALLBACK_PRIORITY,
+        template={
+            "settings": single,
+            "mappings": {
+                "properties": {
+                    "at": DATE,
+                    "user": KEYWORD,
+                    "role": KEYWORD,
+                    "endpoint": KEYWORD,
+                    "method": KEYWORD,
+                    "path": KEYWORD,
+                    "query": {"type": "text"},
+                    "purpose": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 256}}},
+                    "case_number": KEYWORD,
+                    "result_count": {"type": "integer"},
+                    "status": {"type": "short"},
+                    "outcome": KEYWORD,
+                    "client_address": KEYWORD,
+                }
+            },
+        },
+    )
+    simple: dict[str, dict[str, Any]] = {
+        users_index(prefix): {
+            "username": KEYWORD,
+            "role": KEYWORD,
+            "password_hash": {"type": "keyword", "index": False},
+            "disabled": {"type": "boolean"},
+            "created_at": DATE,
+        },
+        watchlist_index(prefix): {
+            "id": KEYWORD,
+            "plate": KEYWORD,
+            "pattern_kind": KEYWORD,
+            "reason": KEYWORD,
+            "priority": KEYWORD,
+            "note": {"type": "text"},
+            "case_number": KEYWORD,
+            "active": {"type": "boolean"},
+            "expires_at": DATE,
+            "created_at": DATE,
+            "created_by": KEYWORD,
+            "updated_at": DATE,
+            "updated_by": KEYWORD,
+        },
+        alerts_index(prefix): {
+            "alert_id": KEYWORD,
+            "sequence": {"type": "long"},
+            "plate": KEYWORD,
+            "camera_id": KEYWORD,
+            "read_id": KEYWORD,
+            "watchlist_id": KEYWORD,
+            "priority": KEYWORD,
+            "reason": KEYWORD,
+            "created_at": DATE,
+            "best_seen": DATE,
+            "location": {"type": "geo_point"},
+            "acknowledged": {"type": "boolean"},
+            "acknowledged_by": KEYWORD,
+            "acknowledged_at": DATE,
+            "ack_note": {"type": "text"},
+        },
+        camera_health_index(prefix): {
+            "camera_id": KEYWORD,
+            "state": KEYWORD,
+            "fps": {"type": "float"},
+            "last_frame_at": DATE,
+            "last_read_at": DATE,
+            "errors": {"type": "long"},
+        },
+    }
+    for name, properties in simple.items():
+        if not client.indices.exists(index=name):
+            _create(client, name, settings=single, mappings={"properties": properties})
+
+
+def _create(client: Elasticsearch, name: str, **body: Any) -> None:
+    # Several gunicorn workers start at once; losing the race to create an index is fine.
+    try:
+        client.indices.create(index=name, **body)
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise

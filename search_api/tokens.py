@@ -1,0 +1,50 @@
+"""Signed, expiring bearer tokens (also sent as an HttpOnly cookie for the web page)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from anpr_core.settings import Settings
+from search_api.roles import Role
+from search_api.users import User
+
+COOKIE_NAME = "anpr_session"
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured secret, or one created once under var/ so every gunicorn worker shares it."""
+    if settings.api.secret_key is not None:
+        return settings.api.secret_key.get_secret_value()
+    path: Path = settings.paths.var_dir / "api-secret-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when two workers race, exactly one writes and both read the same key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class TokenSigner:
+    def __init__(self, secret: str, max_age_s: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="anpr-api-token")
+        self.max_age_s = max_age_s
+
+    def issue(self, user: User) -> str:
+        return self._serializer.dumps({"u": user.username, "r": user.role.value})
+
+    def verify(self, token: str) -> User | None:
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age_s)
+        except (SignatureExpired, BadSignature):
+            return None
+        try:
+            return User(str(data["u"]), Role(data["r"]))
+        except (KeyError, TypeError, ValueError):
+            return None

@@ -1,0 +1,109 @@
+"""API users, stored in `{prefix}-users` with argon2id password hashes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+
+from anpr_core.elastic.indices import users_index
+from search_api.roles import Role
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
+MIN_PASSWORD = 10
+
+# argon2id with the library's RFC 9106 low-memory profile; ~40 ms per verify on this machine.
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of "no such user" equal to "wrong password".
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class UserError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: Role
+    disabled: bool = False
+
+
+class UserStore:
+    def __init__(self, client: Elasticsearch, prefix: str) -> None:
+        self.client = client
+        self.index = users_index(prefix)
+
+    def add(self, username: str, password: str, role: Role | str, *, replace: bool = False) -> User:
+        if not USERNAME.match(username):
+            raise UserError("username", "3-40 characters: lowercase letters, digits, '.', '_' or '-'")
+        if len(password) < MIN_PASSWORD:
+            raise UserError("password", f"at least {MIN_PASSWORD} characters")
+        try:
+            role = Role(role)
+        except ValueError:
+            raise UserError("role", f"one of {', '.join(r.value for r in Role)}") from None
+        doc = {
+            "username": username,
+            "role": role.value,
+            "password_hash": _hasher.hash(password),
+            "disabled": False,
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            self.client.index(
+                index=self.index,
+                id=username,
+                document=doc,
+                op_type="index" if replace else "create",
+                refresh="wait_for",
+            )
+        except ConflictError:
+            raise UserError("username", "already exists") from None
+        return User(username, role)
+
+    def get(self, username: str) -> User | None:
+        source = self._source(username)
+        if source is None:
+            return None
+        return User(source["username"], Role(source["role"]), bool(source.get("disabled")))
+
+    def list(self) -> list[User]:
+        result = self.client.search(index=self.index, size=1000, sort=[{"username": "asc"}])
+        return [
+            User(h["_source"]["username"], Role(h["_source"]["role"]), bool(h["_source"].get("disabled")))
+            for h in result["hits"]["hits"]
+        ]
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        source = self._source(username) if USERNAME.match(username) else None
+        stored = source["password_hash"] if source else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if source is None or source.get("disabled"):
+            return None
+        return User(source["username"], Role(source["role"]))
+
+    def _source(self, username: str) -> dict[str, object] | None:
+        try:
+            return dict(self.client.get(index=self.index, id=username)["_source"])
+        except NotFoundError:
+            return None
+
+
+DEMO_PASSWORD = "demo-password-1"
+
+
+def seed_demo_users(store: UserStore, password: str = DEMO_PASSWORD) -> list[User]:
+    """One user per role (`operator`, `investigator`, `analyst`, `admin`) for the demo and tests."""
+    return [store.add(role.value, password, role, replace=True) for role in Role]
