@@ -64,7 +64,7 @@ def crafted_reads() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def api_app(es_settings: Settings, es_client: Elasticsearch) -> Flask:
+def api_app(es_settings: Settings, es_client: Elasticsearch) -> Iterator[Flask]:
     app = create_app(es_settings, es=es_client, cameras=CAMERAS)
     prefix = es_settings.index_prefix
     seed_demo_users(app.extensions["anpr"].users)
@@ -80,7 +80,9 @@ def api_app(es_settings: Settings, es_client: Elasticsearch) -> Flask:
     from PIL import Image
 
     Image.new("RGB", (120, 40), "white").save(crops / "12가3456.png")
-    return app
+    yield app
+    # Write the last buffered audit records while the session's client is still open.
+    app.extensions["anpr"].audit.flush()
 
 
 @pytest.fixture()
