@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError
 
 from anpr_core.elastic.indices import watchlist_index
 from anpr_core.plates import PlatePattern
-from search_api.errors import ApiError
+from search_api.errors import ApiError, FieldError
 from search_api.schemas import PlatePatternText, Strict, UtcDatetime
 
 CSV_COLUMNS = ("plate", "reason", "priority", "case_number", "expires_at", "note")
@@ -90,8 +90,14 @@ class WatchlistStore:
         return [dict(hit["_source"]) for hit in result["hits"]["hits"]]
 
     def import_csv(self, text: str, user: str) -> tuple[int, list[dict[str, Any]]]:
-        """Import every valid row; report each bad row by line, field and reason (nothing half-done)."""
-        reader = csv.DictReader(io.StringIO(text))
+        """Import every valid row; report each bad row by line, field and reason."""
+        try:
+            return self._import(text, user)
+        except csv.Error as exc:
+            raise FieldError([{"field": "file", "reason": f"not CSV: {exc}"}]) from None
+
+    def _import(self, text: str, user: str) -> tuple[int, list[dict[str, Any]]]:
+        reader = csv.DictReader(io.StringIO(text, newline=""), restkey="(extra values)")
         missing = [c for c in ("plate", "reason") if c not in (reader.fieldnames or [])]
         if missing:
             raise ApiError(
