@@ -58,10 +58,17 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
     return run_gunicorn(settings, workers=args.workers)
 
 
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.users_cli import run
+
+    return run(args, settings)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "es": _es,
     "settings": _settings,
     "api": _api,
+    "users": _users,
 }
 
 
@@ -73,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="print the effective settings (secrets masked)")
     api = sub.add_parser("api", help="serve the search API with gunicorn")
     api.add_argument("--workers", type=int, default=None)
+    from search_api.users_cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 

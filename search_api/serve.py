@@ -12,10 +12,14 @@ from anpr_core.settings import Settings
 GUNICORN_CONFIG = Path(__file__).with_name("gunicorn_conf.py")
 
 
-def run_gunicorn(settings: Settings, workers: int | None = None) -> int:
+def gunicorn_command(settings: Settings, workers: int | None = None) -> list[str]:
     bind = f"{settings.api.host}:{settings.api.port}"
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "--bind", bind]
     if workers:
         cmd += ["--workers", str(workers)]
     cmd.append("search_api.wsgi:app")
-    return subprocess.call(cmd, env=dict(os.environ))
+    return cmd
+
+
+def run_gunicorn(settings: Settings, workers: int | None = None) -> int:
+    return subprocess.call(gunicorn_command(settings, workers), env=dict(os.environ))

@@ -1,0 +1,185 @@
+"""Synthetic reads for benchmarks: vehicles driving trips across a grid of cameras.
+
+Fast enough for 10 million reads on 2 cores: plates and their search fields are computed once
+for a pool, and bulk bodies are built as NDJSON text directly (json.dumps per document would
+cost more CPU than Elasticsearch spends indexing them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from elasticsearch import Elasticsearch
+
+from anpr_core.elastic.indices import reads_alias, reads_index
+from anpr_core.plates import plate_search_fields, random_plate
+from anpr_core.reads import make_read_id
+from search_api.storage import ensure_api_indices, ensure_read_index
+
+CENTRE = (37.5665, 126.9780)  # Seoul City Hall
+
+
+@dataclass(frozen=True)
+class SeedCamera:
+    id: str
+    lat: float
+    lon: float
+
+
+def make_cameras(count: int, rng: random.Random) -> list[SeedCamera]:
+    """Cameras on a jittered grid about 1.5 km apart around the centre."""
+    side = math.ceil(math.sqrt(count))
+    cameras = []
+    for index in range(count):
+        row, col = divmod(index, side)
+        lat = CENTRE[0] + (row - side / 2) * 0.0135 + rng.uniform(-0.002, 0.002)
+        lon = CENTRE[1] + (col - side / 2) * 0.017 + rng.uniform(-0.002, 0.002)
+        cameras.append(SeedCamera(f"cam-{index + 1:02d}", round(lat, 6), round(lon, 6)))
+    return cameras
+
+
+def plate_pool(size: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(plate text, the JSON fragment of its search fields), unique plates."""
+    seen: dict[str, str] = {}
+    while len(seen) < size:
+        plate = random_plate(rng)
+        if plate.text not in seen:
+            fields = plate_search_fields(plate)
+            seen[plate.text] = json.dumps(fields, ensure_ascii=False)[1:-1]
+    return list(seen.items())
+
+
+def _neighbours(cameras: list[SeedCamera]) -> dict[int, list[int]]:
+    out = {}
+    for i, a in enumerate(cameras):
+        dists = sorted(
+            (math.hypot(a.lat - b.lat, (a.lon - b.lon) * 0.79), j) for j, b in enumerate(cameras) if j != i
+        )
+        out[i] = [j for _, j in dists[:4]]
+    return out
+
+
+def generate_reads(
+    total: int, days: int, cameras: list[SeedCamera], plates: list[tuple[str, str]], end: datetime, seed: int
+) -> Iterator[tuple[datetime, str, str]]:
+    """(best_seen, read_id, document JSON) for `total` reads in trips of 2-8 cameras."""
+    rng = random.Random(seed)
+    neighbours = _neighbours(cameras)
+    start = end - timedelta(days=days)
+    span_s = days * 86400
+    produced = 0
+    # Zipf-like popularity: a few plates (commuters) are seen very often.
+    weights_cum = list(_cumulative([1.0 / (rank + 10) for rank in range(len(plates))]))
+    while produced < total:
+        plate, fields = plates[_pick(weights_cum, rng.random())]
+        when = start + timedelta(seconds=rng.random() * span_s)
+        camera = rng.randrange(len(cameras))
+        for _ in range(min(rng.randint(2, 8), total - produced)):
+            cam = cameras[camera]
+            read_id = make_read_id(cam.id, when, plate)
+            stamp = when.isoformat()
+            confidence = round(0.6 + rng.random() * 0.4, 3)
+            doc = (
+                f'{{"read_id":"{read_id}","confidence":{confidence},"alternatives":[],'
+                f'"camera_id":"{cam.id}","first_seen":"{stamp}","last_seen":"{stamp}","best_seen":"{stamp}",'
+                f'"direction":null,"crop_ref":null,"location":{{"lat":{cam.lat},"lon":{cam.lon}}},'
+                f'"frames":4,{fields}}}'
+            )
+            yield when, read_id, doc
+            produced += 1
+            camera = rng.choice(neighbours[camera])
+            when += timedelta(seconds=rng.uniform(60, 400))  # 1.5 km at 15-90 km/h
+
+
+def _cumulative(weights: list[float]) -> Iterator[float]:
+    total = sum(weights)
+    running = 0.0
+    for weight in weights:
+        running += weight
+        yield running / total
+
+
+def _pick(cumulative: list[float], r: float) -> int:
+    import bisect
+
+    return min(bisect.bisect_left(cumulative, r), len(cumulative) - 1)
+
+
+def seed(
+    es: Elasticsearch,
+    prefix: str,
+    *,
+    reads: int,
+    days: int,
+    camera_count: int,
+    plates: int,
+    seed_value: int = 42,
+    batch: int = 5000,
+    end: datetime | None = None,
+    progress: bool = True,
+) -> dict[str, float]:
+    rng = random.Random(seed_value)
+    ensure_api_indices(es, prefix)
+    cameras = make_cameras(camera_count, rng)
+    pool = plate_pool(plates, rng)
+    end = end or datetime.now(UTC).replace(microsecond=0)
+    created: set[str] = set()
+    lines: list[str] = []
+    started = time.monotonic()
+    done = 0
+    # Two bulk requests in flight keep Elasticsearch busy while Python builds the next batch.
+    pool_executor = ThreadPoolExecutor(max_workers=2)
+    pending: list[Future[None]] = []
+    for when, read_id, doc in generate_reads(reads, days, cameras, pool, end, seed_value):
+        index = reads_index(prefix, when.date())
+        if index not in created:
+            ensure_read_index(es, prefix, when)
+            # Bulk load: no refreshes until the end.
+            es.indices.put_settings(index=index, settings={"refresh_interval": "-1"})
+            created.add(index)
+        lines.append(f'{{"index":{{"_index":"{index}","_id":"{read_id}"}}}}\n{doc}\n')
+        if len(lines) >= batch:
+            pending.append(pool_executor.submit(_send, es, lines))
+            if len(pending) > 2:
+                pending.pop(0).result()
+            done += len(lines)
+            lines = []
+            if progress and done % (batch * 40) == 0:
+                rate = done / (time.monotonic() - started)
+                print(f"{done:>10,} reads  {rate:,.0f}/s", flush=True)
+    if lines:
+        pending.append(pool_executor.submit(_send, es, lines))
+        done += len(lines)
+    for future in pending:
+        future.result()
+    pool_executor.shutdown()
+    for index in created:
+        es.indices.put_settings(index=index, settings={"refresh_interval": "1s"})
+    es.indices.refresh(index=reads_alias(prefix))
+    elapsed = time.monotonic() - started
+    return {"reads": done, "seconds": round(elapsed, 1), "reads_per_s": round(done / elapsed)}
+
+
+def _send(es: Elasticsearch, lines: list[str]) -> None:
+    result = es.bulk(operations="".join(lines), refresh=False, filter_path="errors,items.*.error")
+    if result.get("errors"):
+        first = next(item for item in result["items"] if next(iter(item.values())).get("error"))
+        raise RuntimeError(f"bulk indexing failed: {first}")
+
+
+def index_size(es: Elasticsearch, prefix: str) -> dict[str, float]:
+    stats = es.indices.stats(index=reads_alias(prefix), metric=["docs", "store"])["_all"]["primaries"]
+    docs = stats["docs"]["count"]
+    size = stats["store"]["size_in_bytes"]
+    return {
+        "docs": docs,
+        "store_bytes": size,
+        "mib_per_million_reads": round(size / max(docs, 1) * 1_000_000 / 2**20, 1),
+    }

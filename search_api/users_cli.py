@@ -1,0 +1,46 @@
+"""`anpr users ...`: add an API user, or seed the demo users (one per role)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from anpr_core.elastic.client import make_client
+from anpr_core.settings import Settings
+from search_api.roles import Role
+from search_api.storage import ensure_api_indices
+from search_api.users import UserError, UserStore, seed_demo_users
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    users = sub.add_parser("users", help="API users (stored in Elasticsearch, argon2 hashes)")
+    actions = users.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a user; the password is read from stdin or prompted")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--replace", action="store_true", help="overwrite an existing user")
+    actions.add_parser("list", help="list users and roles")
+    actions.add_parser("seed-demo", help="one demo user per role (demo and tests only)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    es = make_client(settings)
+    ensure_api_indices(es, settings.index_prefix)
+    store = UserStore(es, settings.index_prefix)
+    if args.action == "list":
+        for user in store.list():
+            print(f"{user.username}\t{user.role.value}\t{'disabled' if user.disabled else 'active'}")
+        return 0
+    if args.action == "seed-demo":
+        for user in seed_demo_users(store):
+            print(f"{user.username}\t{user.role.value}")
+        return 0
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
+    try:
+        user = store.add(args.username, password, args.role, replace=args.replace)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"added {user.username} ({user.role.value})")
+    return 0
