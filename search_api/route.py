@@ -88,8 +88,10 @@ def fetch_sightings(
         track_total_hits=False,
         ignore_unavailable=True,
         allow_no_indices=True,
+        # Less JSON to parse per request: only the documents (no hits at all drops the key).
+        filter_path=["hits.hits._source"],
     )
-    return [to_sighting(hit["_source"], cameras) for hit in result["hits"]["hits"]]
+    return [to_sighting(hit["_source"], cameras) for hit in result.get("hits", {}).get("hits", [])]
 
 
 def _step(previous: Sighting | None, current: Sighting) -> dict[str, float | None]:

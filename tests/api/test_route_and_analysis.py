@@ -82,3 +82,9 @@ def test_crop_images_only_for_authorised_roles(client: FlaskClient, tokens: dict
     )
     assert denied.status_code == 403
     assert client.get(f"/api/v1/reads/{read_id}/crop", query_string=PURPOSE).status_code == 401
+
+
+def test_a_plate_never_seen_has_an_empty_route(client: FlaskClient, tokens: dict[str, str]) -> None:
+    route = get(client, tokens, "/api/v1/plates/88바8888/route").get_json()
+    assert route == {"plate": "88바8888", "count": 0, "first_seen": None, "last_seen": None, "cameras": [],
+                     "sightings": []}  # fmt: skip
