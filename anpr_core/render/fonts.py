@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +22,10 @@ class FontUnavailable(RuntimeError):
 
 @cache
 def font_dir() -> Path:
+    # An explicit directory (e.g. a copy of the package's fonts on a training machine).
+    override = os.environ.get("ANPR_FONT_DIR")
+    if override and any(Path(override).glob("*.ttf")):
+        return Path(override)
     spec = importlib.util.find_spec("koreanize_matplotlib")
     if spec is not None and spec.submodule_search_locations:
         fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"

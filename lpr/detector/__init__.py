@@ -1,0 +1,21 @@
+"""Plate detector: frames in, plate boxes out (YOLO trained with ultralytics, served by ONNX Runtime)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lpr.detector.onnx_detector import OnnxPlateDetector
+from lpr.detector.types import Detection, DetectorUnavailable
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
+
+
+def load_detector(
+    model_dir: Path | None = None, input_size: int = 640, threads: int = 2, min_score: float = 0.5
+) -> OnnxPlateDetector:
+    return OnnxPlateDetector(
+        model_dir or DEFAULT_MODEL_DIR, input_size=input_size, threads=threads, min_score=min_score
+    )
+
+
+__all__ = ["Detection", "DetectorUnavailable", "OnnxPlateDetector", "load_detector"]

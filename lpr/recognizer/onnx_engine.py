@@ -1,0 +1,56 @@
+"""The recogniser served with ONNX Runtime: batch preprocessing, one session, constrained decode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lpr.recognizer import PlateReading, RecognizerUnavailable
+from lpr.recognizer.decode import constrained_readings
+from lpr.recognizer.preprocess import batch_input
+
+MODEL_FILE = "plate_rec.onnx"
+CHARSET_FILE = "charset.txt"
+MAX_BATCH = 64
+
+
+class OnnxPlateRecognizer:
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        model, charset = model_dir / MODEL_FILE, model_dir / CHARSET_FILE
+        if not model.is_file() or not charset.is_file():
+            raise RecognizerUnavailable(
+                f"recogniser weights not found in {model_dir} ({MODEL_FILE}, {CHARSET_FILE})"
+            )
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:  # pragma: no cover - onnxruntime is a runtime dependency
+            raise RecognizerUnavailable("onnxruntime is not installed") from exc
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        # The dictionary travels with the weights, so a model keeps working if the alphabet grows.
+        self.charset = tuple(charset.read_text(encoding="utf-8").splitlines())
+
+    def log_probs(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        outputs = [
+            self.session.run(None, {"image": batch_input(crops[i : i + MAX_BATCH])})[0]
+            for i in range(0, len(crops), MAX_BATCH)
+        ]
+        return np.concatenate(outputs) if outputs else np.zeros((0, 0, len(self.charset) + 1), np.float32)
+
+    def read(self, crops: Sequence[np.ndarray]) -> list[PlateReading]:
+        readings = []
+        for row in self.log_probs(crops):
+            valid, raw = constrained_readings(row, self.charset)
+            if not valid:
+                readings.append(PlateReading(None, 0.0, (), raw))
+                continue
+            (best, confidence), rest = valid[0], valid[1:]
+            readings.append(
+                PlateReading(best, round(confidence, 4), tuple((t, round(p, 4)) for t, p in rest), raw)
+            )
+        return readings

@@ -1,0 +1,86 @@
+"""Training batches: real crops (augmented) mixed with synthetic plates rendered on the fly."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from anpr_core.render.dataset import synthetic_crop
+from lpr.recognizer.charset import encode
+from lpr.recognizer.preprocess import to_model_input
+from training.splits import LabelledCrop
+
+
+def jitter_real(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Light, label-preserving augmentation of a real crop."""
+    h, w = image.shape[:2]
+    # Crop jitter: detector boxes are never exactly the same twice.
+    dx0, dx1 = (int(w * rng.uniform(0, 0.06)) for _ in range(2))
+    dy0, dy1 = (int(h * rng.uniform(0, 0.08)) for _ in range(2))
+    image = image[dy0 : h - dy1 or h, dx0 : w - dx1 or w]
+    angle = rng.uniform(-4, 4)
+    matrix = cv2.getRotationMatrix2D((image.shape[1] / 2, image.shape[0] / 2), angle, rng.uniform(0.92, 1.05))
+    image = cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    image = np.clip(image.astype(np.float32) * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30), 0, 255)
+    if rng.random() < 0.3:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.2))
+    if rng.random() < 0.3:
+        factor = rng.uniform(0.35, 0.8)
+        small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        image = cv2.resize(small, (image.shape[1], image.shape[0]))
+    return image.astype(np.uint8)
+
+
+class RealCrops(Dataset[tuple[np.ndarray, str]]):
+    def __init__(self, crops: list[LabelledCrop], augment: bool) -> None:
+        self.images = [cv2.imread(str(c.path), cv2.IMREAD_COLOR) for c in crops]
+        self.texts = [c.text for c in crops]
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
+        image = self.images[index]
+        if self.augment:
+            image = jitter_real(image, random.Random())
+        return to_model_input(image), self.texts[index]
+
+
+class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
+    """Endless samples: a share `real_share` from the real training crops, the rest synthetic."""
+
+    def __init__(self, real: RealCrops, real_share: float, seed: int) -> None:
+        self.real, self.real_share, self.seed = real, real_share, seed
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        info = get_worker_info()
+        worker = info.id if info is not None else 0
+        rng = random.Random(self.seed * 7919 + worker)
+        index = 0
+        while True:
+            if rng.random() < self.real_share:
+                yield self.real[rng.randrange(len(self.real))]
+            else:
+                image, rendered = synthetic_crop((self.seed * 1000 + worker) * 10_000_000 + index)
+                index += 1
+                yield to_model_input(image), rendered.text
+
+
+def collate(
+    batch: list[tuple[np.ndarray, str]],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+    images = torch.from_numpy(np.stack([b[0] for b in batch]))
+    texts = [b[1] for b in batch]
+    targets = torch.tensor([i for t in texts for i in encode(t)], dtype=torch.long)
+    lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+    return images, targets, lengths, texts
+
+
+def plates_dir_default() -> Path:
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "plates"
