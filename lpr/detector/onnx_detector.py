@@ -38,6 +38,8 @@ class OnnxPlateDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Workers and cameras share few cores: idle ONNX threads must sleep, not spin.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name

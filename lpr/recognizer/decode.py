@@ -80,14 +80,12 @@ def constrained_readings(
 ) -> tuple[list[tuple[str, float]], str]:
     """Valid plates among the beams with their posterior share, and the unconstrained best.
 
-    The posterior share of a valid plate is its probability divided by the probability of all
-    beams found: when the model's mass sits on strings that are not plates, every valid
+    A plate's confidence is its probability divided by the probability of all beams found
+    (valid or not): when the model's belief sits on strings that are not plates, every valid
     reading gets a low share, so an unreadable crop never yields a confident plate.
     """
     beams = beam_search(log_probs, charset, beam_width)
     raw = beams[0][0] if beams else ""
-    if not beams:
-        return [], raw
     norm = -math.inf
     for _, lp in beams:
         norm = _logaddexp(norm, lp)
@@ -95,5 +93,5 @@ def constrained_readings(
     for text, lp in beams:
         plate = try_parse_plate(text)
         if plate is not None and plate.text == text:
-            valid.append((text, float(math.exp(lp - norm))))
+            valid.append((text, math.exp(lp - norm)))
     return valid[:top_k], raw

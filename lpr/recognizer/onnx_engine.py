@@ -30,6 +30,8 @@ class OnnxPlateRecognizer:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Workers and cameras share few cores: idle ONNX threads must sleep, not spin.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         # The dictionary travels with the weights, so a model keeps working if the alphabet grows.
@@ -51,6 +53,6 @@ class OnnxPlateRecognizer:
                 continue
             (best, confidence), rest = valid[0], valid[1:]
             readings.append(
-                PlateReading(best, round(confidence, 4), tuple((t, round(p, 4)) for t, p in rest), raw)
+                PlateReading(best, round(confidence, 6), tuple((t, round(p, 6)) for t, p in rest), raw)
             )
         return readings
