@@ -90,6 +90,8 @@ def fetch_sightings(
         allow_no_indices=True,
         # Less JSON to parse per request: only the documents (no hits at all drops the key).
         filter_path=["hits.hits._source"],
+        # With a time range, skip daily indices whose best_seen min/max cannot match.
+        pre_filter_shard_size=1 if window.start or window.end else None,
     )
     return [to_sighting(hit["_source"], cameras) for hit in result.get("hits", {}).get("hits", [])]
 

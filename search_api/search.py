@@ -131,7 +131,14 @@ def search_reads(es: Elasticsearch, prefix: str, q: ReadSearchQuery, confusion: 
         if len(after) != len(sort):
             raise field_error("search_after", "cursor belongs to a different sort")
         body["search_after"] = after
-    result = es.search(index=reads_alias(prefix), body=body, ignore_unavailable=True, allow_no_indices=True)
+    result = es.search(
+        index=reads_alias(prefix),
+        body=body,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+        # With a time range, skip daily indices whose best_seen min/max cannot match.
+        pre_filter_shard_size=1 if q.start or q.end else None,
+    )
     raw_hits = result["hits"]["hits"]
     cost_of = dict(candidates)
     hits = []

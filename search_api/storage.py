@@ -86,7 +86,9 @@ def _ensure_fallback(client: Elasticsearch, prefix: str) -> None:
         index_patterns=[reads_pattern(prefix)],
         priority=_FALLBACK_PRIORITY,
         template={
-            "settings": {**single, "refresh_interval": "1s", "codec": "best_compression"},
+            # Default (LZ4) codec: a route fetches up to thousands of documents, and
+            # best_compression's slower decompression costs more than the disk it saves.
+            "settings": {**single, "refresh_interval": "1s"},
             "mappings": {"dynamic": "strict", "properties": READ_PROPERTIES},
             "aliases": {reads_alias(prefix): {}},
         },
