@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory
@@ -69,7 +70,13 @@ def metrics() -> Response:
 @bp.get("/api/v1/openapi.json")
 def openapi() -> Response:
     # Public: it describes the interface, not any personal data, and the docs page needs it to log in.
-    return jsonify(build_openapi())
+    return jsonify(_openapi_document())
+
+
+@cache
+def _openapi_document() -> dict[str, object]:
+    # Endpoints are declared at import time, so the document never changes while running.
+    return build_openapi()
 
 
 @bp.get("/api/docs")
