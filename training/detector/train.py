@@ -22,7 +22,7 @@ def _offline_ultralytics() -> None:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     from ultralytics import settings
 
-    wanted = {"sync": False, "clearml": False, "comet": False, "dvc": False, "mlflow": False, "raytune": False}
+    wanted = dict.fromkeys(("sync", "clearml", "comet", "dvc", "mlflow", "raytune"), False)
     settings.update({k: v for k, v in wanted.items() if k in settings})
     if importlib.util.find_spec("polars") is None:
         # Training machines without polars: ultralytics only uses it to attach results.csv to
