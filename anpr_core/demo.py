@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from anpr_core.elastic.local_node import LocalElasticsearch
 from anpr_core.logging_setup import configure_logging
-from anpr_core.settings import load_settings
+from anpr_core.settings import Settings, load_settings
+from search_api.users import DEMO_PASSWORD
 
 
 @dataclass
@@ -29,6 +30,16 @@ class Service:
 def services(port: int) -> list[Service]:
     python = sys.executable
     return [Service("api", [python, "-m", "anpr_core.cli", "api"])]
+
+
+def seed_demo_users(settings: Settings) -> list[str]:
+    """One user per role in the local node, so the demo can be used straight away."""
+    from anpr_core.elastic.client import make_client
+    from search_api.users import UserStore
+    from search_api.users import seed_demo_users as seed
+
+    store = UserStore(make_client(settings), settings.elasticsearch.index_prefix)
+    return [f"{user.username} ({user.role.value})" for user in seed(store)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         ANPR_ELASTICSEARCH__PASSWORD=node.password,
         ANPR_API__PORT=str(args.port),
     )
+    demo_users = seed_demo_users(settings)
     running: list[Service] = []
     for service in services(args.port):
         service.process = subprocess.Popen(service.argv, env=env)
@@ -53,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> started {service.name} (pid {service.process.pid})")
 
     print(f"\nElasticsearch: {node.url} (user elastic, password in var/elasticsearch/elastic-password)")
-    print(f"Web page and API: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n")
+    print(
+        f"API: http://127.0.0.1:{args.port}/api/v1  ·  interactive docs: http://127.0.0.1:{args.port}/api/docs"
+    )
+    print("Demo users (one per role): " + ", ".join(demo_users) + f"  ·  password: {DEMO_PASSWORD}")
+    print("(Ctrl-C stops everything)\n")
 
     stopping = False
 
