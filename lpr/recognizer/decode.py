@@ -9,6 +9,8 @@ import numpy as np
 
 from anpr_core.plates import try_parse_plate
 
+CANDIDATES_PER_STEP = 4  # classes a step may contribute to the search (the likeliest ones)
+
 
 def greedy_decode(log_probs: np.ndarray, charset: Sequence[str]) -> tuple[str, float]:
     """Best path: argmax per step, collapse repeats, drop blanks. Returns (text, path prob)."""
@@ -30,24 +32,48 @@ def _logaddexp(a: float, b: float) -> float:
     return high + math.log1p(math.exp(low - high))
 
 
+def _search_steps(log_probs: np.ndarray, prune: float) -> list[list[tuple[int, float]]]:
+    """The steps the search must visit, each as (class, log-prob) candidates.
+
+    Steps where only the blank is plausible (most of the 80) are merged with their neighbours
+    into one blank-only step whose log-probability is the sum: absorbing blanks one after the
+    other does exactly that to every beam, and it saves the Python loop most of its work.
+    """
+    plausible = log_probs > prune
+    blank_only = plausible[:, 0] & (plausible.sum(axis=1) == 1)
+    steps: list[list[tuple[int, float]]] = []
+    pending_blank = 0.0
+    busy = np.flatnonzero(~blank_only)
+    top = np.argsort(-log_probs[busy], axis=1)[:, :CANDIDATES_PER_STEP] if busy.size else None
+    blank_column = log_probs[:, 0]
+    previous = 0
+    for k, t in enumerate(busy):
+        pending_blank += float(blank_column[previous:t][blank_only[previous:t]].sum())
+        if pending_blank:
+            steps.append([(0, pending_blank)])
+            pending_blank = 0.0
+        assert top is not None
+        row = log_probs[t]
+        steps.append([(int(i), float(row[i])) for i in top[k] if row[i] > prune])
+        previous = t + 1
+    tail = float(blank_column[previous:][blank_only[previous:]].sum())
+    if tail:
+        steps.append([(0, tail)])
+    return steps
+
+
 def beam_search(
     log_probs: np.ndarray, charset: Sequence[str], beam_width: int = 10, prune: float = -6.0
 ) -> list[tuple[str, float]]:
     """CTC prefix beam search; returns (text, log-probability) for the final beams, best first.
 
     Characters below `prune` (log-probability) at a step are ignored: with a well-trained
-    model most steps offer one or two candidates, which keeps the search around a millisecond.
+    model most steps offer one or two candidates, which keeps the search well under a
+    millisecond.
     """
     beams: dict[str, tuple[float, float]] = {"": (0.0, -math.inf)}  # prefix → (blank, non-blank)
-    # At most the 4 likeliest classes per step, and only those above `prune`.
-    top = np.argsort(-log_probs, axis=1)[:, :4]
-    steps = [
-        [(int(i), float(row[i])) for i in order if row[i] > prune]
-        for row, order in zip(log_probs, top, strict=True)
-    ]
-    for candidates in steps:
+    for candidates in _search_steps(log_probs, prune):
         if len(candidates) == 1 and candidates[0][0] == 0:
-            # Only blank is plausible here (most steps): every beam just absorbs it.
             blank = candidates[0][1]
             beams = {prefix: (_logaddexp(b, nb) + blank, -math.inf) for prefix, (b, nb) in beams.items()}
             continue
@@ -80,9 +106,10 @@ def constrained_readings(
 ) -> tuple[list[tuple[str, float]], str]:
     """Valid plates among the beams with their posterior share, and the unconstrained best.
 
-    A plate's confidence is its probability divided by the probability of all beams found
+    A plate's share is its probability divided by the probability of all beams found
     (valid or not): when the model's belief sits on strings that are not plates, every valid
-    reading gets a low share, so an unreadable crop never yields a confident plate.
+    reading gets a low share, so an unreadable crop never yields a confident plate. The share
+    is turned into a calibrated probability by `lpr.recognizer.calibration`.
     """
     beams = beam_search(log_probs, charset, beam_width)
     raw = beams[0][0] if beams else ""

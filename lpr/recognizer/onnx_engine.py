@@ -8,16 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from lpr.recognizer import PlateReading, RecognizerUnavailable
+from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.decode import constrained_readings
 from lpr.recognizer.preprocess import batch_input
 
 MODEL_FILE = "plate_rec.onnx"
 CHARSET_FILE = "charset.txt"
 MAX_BATCH = 64
+# Alternatives below this share are search debris (a doubled digit, say), not readings.
+MIN_ALTERNATIVE_SHARE = 1e-4
 
 
 class OnnxPlateRecognizer:
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, calibrated: bool = True) -> None:
         model, charset = model_dir / MODEL_FILE, model_dir / CHARSET_FILE
         if not model.is_file() or not charset.is_file():
             raise RecognizerUnavailable(
@@ -36,6 +39,10 @@ class OnnxPlateRecognizer:
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         # The dictionary travels with the weights, so a model keeps working if the alphabet grows.
         self.charset = tuple(charset.read_text(encoding="utf-8").splitlines())
+        # Uncalibrated (raw beam shares) is for fitting the calibration itself.
+        self.calibration = (
+            Calibration.load(model_dir / CALIBRATION_FILE) if calibrated else Calibration.identity()
+        )
 
     def log_probs(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         outputs = [
@@ -51,8 +58,10 @@ class OnnxPlateRecognizer:
             if not valid:
                 readings.append(PlateReading(None, 0.0, (), raw))
                 continue
-            (best, confidence), rest = valid[0], valid[1:]
-            readings.append(
-                PlateReading(best, round(confidence, 6), tuple((t, round(p, 6)) for t, p in rest), raw)
+            (best, share), rest = valid[0], valid[1:]
+            confidence = self.calibration(share)
+            alternatives = tuple(
+                (t, round(self.calibration(p), 6)) for t, p in rest if p >= MIN_ALTERNATIVE_SHARE
             )
+            readings.append(PlateReading(best, round(confidence, 6), alternatives, raw))
         return readings
