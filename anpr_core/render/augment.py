@@ -20,19 +20,26 @@ def _frame_and_screws(plate: np.ndarray, rng: random.Random) -> np.ndarray:
         colour = [rng.randint(0, 60)] * 3 if rng.random() < 0.7 else [rng.randint(150, 230)] * 3
         plate = cv2.copyMakeBorder(plate, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=colour)
         h, w = plate.shape[:2]
-    if rng.random() < 0.6:
-        radius = max(2, int(0.045 * h))
-        for x in (int(0.2 * w), int(0.8 * w)):
-            cv2.circle(plate, (x, int(0.12 * h)), radius, (150, 150, 150), -1, cv2.LINE_AA)
-            cv2.circle(plate, (x, int(0.12 * h)), radius, (60, 60, 60), 1, cv2.LINE_AA)
+    if rng.random() < 0.7:
+        # Bolts: at both ends, mid-height, on one-line plates; near the top corners on two-line ones.
+        radius = max(2, int(0.04 * h))
+        one_line = w / h > 2.6
+        spots = [(int(0.025 * w) + radius, h // 2), (w - int(0.025 * w) - radius, h // 2)] if one_line else [
+            (int(0.15 * w), int(0.1 * h)), (int(0.85 * w), int(0.1 * h))]  # fmt: skip
+        metal = rng.randint(110, 200)
+        for x, y in spots:
+            cv2.circle(plate, (x, y), radius, (metal, metal, metal), -1, cv2.LINE_AA)
+            cv2.circle(plate, (x, y), radius, (50, 50, 50), 1, cv2.LINE_AA)
     return plate
 
 
 def _background(height: int, width: int, rng: random.Random) -> np.ndarray:
     """A car-body-like surround: a tinted gradient with a few bumper/grille edges and noise."""
     base = np.array([rng.randint(0, 255) for _ in range(3)], np.float32)
-    if rng.random() < 0.6:  # most cars are grey, black, white or silver
+    if rng.random() < 0.8:  # most cars are grey, black, white or silver
         base[:] = rng.randint(10, 240)
+    else:  # painted cars are muted, never a saturated primary
+        base = base * 0.4 + base.mean() * 0.6
     ramp = np.linspace(rng.uniform(-40, 0), rng.uniform(0, 40), height, dtype=np.float32)[:, None, None]
     image = np.clip(base + ramp + np.zeros((height, width, 3), np.float32), 0, 255)
     for _ in range(rng.randint(0, 4)):
@@ -45,8 +52,10 @@ def _background(height: int, width: int, rng: random.Random) -> np.ndarray:
 
 def _perspective(image: np.ndarray, corners: np.ndarray, rng: random.Random, amount: float) -> np.ndarray:
     h, w = image.shape[:2]
-    jitter = np.array([[rng.uniform(-1, 1) * amount * w, rng.uniform(-1, 1) * amount * h] for _ in range(4)])
-    angle = np.deg2rad(rng.uniform(-7, 7) * amount / 0.08)
+    jitter = np.array(
+        [[rng.uniform(-1, 1) * amount * 0.5 * w, rng.uniform(-1, 1) * amount * h] for _ in range(4)]
+    )
+    angle = np.deg2rad(rng.uniform(-6, 6) * amount / 0.06)
     centre = corners.mean(axis=0)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     target = ((corners - centre) @ rotation.T + centre + jitter).astype(np.float32)
