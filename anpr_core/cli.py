@@ -64,7 +64,14 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _indexer(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.service import run
+
+    return run(args, settings)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "indexer": _indexer,
     "es": _es,
     "settings": _settings,
     "api": _api,
@@ -78,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     es = sub.add_parser("es", help="the project's local Elasticsearch node")
     es.add_argument("action", choices=["start", "stop", "status"])
     sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    from indexer.service import add_parser as add_indexer_parser
+
+    add_indexer_parser(sub)
     api = sub.add_parser("api", help="serve the search API with gunicorn")
     api.add_argument("--workers", type=int, default=None)
     from search_api.users_cli import add_parser as add_users_parser

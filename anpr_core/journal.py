@@ -1,0 +1,235 @@
+"""The durable hand-off between camera workers and the indexer.
+
+A journal is a directory of append-only segment files. Each record is one line:
+``<crc32 hex> <json>\\n``. ``append`` returns only after the line is fsync'd, so a read counts
+as accepted only once it is on disk. Consumers keep their position (segment, byte offset) in
+a small file replaced atomically (write, fsync, rename) and move it only after they have
+handled a batch, so a crash replays at most the last batch; downstream idempotency (the read
+id is the document id) turns the replay into a no-op.
+
+A torn final line (the writer crashed mid-write) or a line whose checksum or JSON is wrong is
+moved to ``quarantine.jsonl`` with its reason and counted; it never blocks the records behind it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SEGMENT_PREFIX = "seg-"
+SEGMENT_SUFFIX = ".jsonl"
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+
+
+def _segment_name(number: int) -> str:
+    return f"{SEGMENT_PREFIX}{number:012d}{SEGMENT_SUFFIX}"
+
+
+def _segments(directory: Path) -> list[int]:
+    return sorted(
+        int(p.name[len(SEGMENT_PREFIX) : -len(SEGMENT_SUFFIX)])
+        for p in directory.glob(f"{SEGMENT_PREFIX}*{SEGMENT_SUFFIX}")
+    )
+
+
+def encode_record(payload: str) -> bytes:
+    data = payload.encode("utf-8")
+    return f"{zlib.crc32(data):08x} ".encode() + data + b"\n"
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ReadJournal:
+    """Appends records durably. Safe across threads and processes sharing the directory."""
+
+    def __init__(self, directory: Path, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+        self.directory = directory
+        self.segment_bytes = segment_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._lock_file = open(directory / ".append.lock", "a+b")  # noqa: SIM115 - held for life
+
+    def append(self, record: Any) -> None:
+        """Write one record (a pydantic model or a JSON-able dict) and fsync it."""
+        self.append_many([record])
+
+    def append_many(self, records: list[Any]) -> None:
+        """Group commit: one fsync for several records; all are durable when this returns."""
+        payload = b"".join(encode_record(_to_json(r)) for r in records)
+        with self._lock:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                segments = _segments(self.directory)
+                number = segments[-1] if segments else 0
+                path = self.directory / _segment_name(number)
+                if path.exists() and path.stat().st_size + len(payload) > self.segment_bytes:
+                    number += 1
+                    path = self.directory / _segment_name(number)
+                created = not path.exists()
+                with open(path, "ab") as f:
+                    f.write(payload)
+                    f.flush()
+                    os.fsync(f.fileno())
+                if created:
+                    _fsync_directory(self.directory)
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._lock_file.close()
+
+
+def _to_json(record: Any) -> str:
+    if hasattr(record, "model_dump_json"):
+        return str(record.model_dump_json())
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class Position:
+    segment: int
+    offset: int
+
+
+@dataclass
+class Batch:
+    records: list[dict[str, Any]]
+    end: Position
+    quarantined: int = 0
+    ids: list[str] = field(default_factory=list)
+
+
+class JournalReader:
+    """Reads records after a consumer's committed position; `commit` moves the position."""
+
+    def __init__(self, directory: Path, consumer: str = "indexer") -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.position_file = directory / f"{consumer}.position"
+        self.quarantine_file = directory / "quarantine.jsonl"
+        self.quarantined_total = 0
+
+    def position(self) -> Position:
+        if self.position_file.is_file():
+            raw = json.loads(self.position_file.read_text())
+            return Position(raw["segment"], raw["offset"])
+        segments = _segments(self.directory)
+        return Position(segments[0] if segments else 0, 0)
+
+    def read_batch(self, max_records: int = 5000, max_wait_s: float = 0.2) -> Batch:
+        """Up to `max_records` records; waits up to `max_wait_s` for the first one to arrive."""
+        deadline = time.monotonic() + max_wait_s
+        while True:
+            batch = self._read(max_records)
+            if batch.records or batch.quarantined or time.monotonic() >= deadline:
+                return batch
+            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+    def _read(self, max_records: int) -> Batch:
+        position = self.position()
+        records: list[dict[str, Any]] = []
+        quarantined = 0
+        segment, offset = position.segment, position.offset
+        segments = [s for s in _segments(self.directory) if s >= segment]
+        for number in segments:
+            if number != segment:
+                segment, offset = number, 0
+            path = self.directory / _segment_name(number)
+            is_last = number == segments[-1]
+            with open(path, "rb") as f:
+                f.seek(offset)
+                for line in _lines(f):
+                    if not line.endswith(b"\n"):
+                        if is_last:
+                            break  # the writer may still be finishing this line
+                        self.quarantine(line, "torn record (writer crashed mid-write)")
+                        quarantined += 1
+                        offset += len(line)
+                        continue
+                    offset += len(line)
+                    record, reason = _decode(line)
+                    if record is None:
+                        self.quarantine(line, reason)
+                        quarantined += 1
+                        continue
+                    records.append(record)
+                    if len(records) >= max_records:
+                        return Batch(records, Position(segment, offset), quarantined)
+        return Batch(records, Position(segment, offset), quarantined)
+
+    def quarantine(self, line: bytes, reason: str) -> None:
+        self.quarantined_total += 1
+        entry = {"reason": reason, "record": line.decode("utf-8", "replace").rstrip("\n")}
+        with open(self.quarantine_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def commit(self, batch: Batch) -> None:
+        tmp = self.position_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"segment": batch.end.segment, "offset": batch.end.offset}))
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        tmp.replace(self.position_file)
+        _fsync_directory(self.directory)
+
+    def lag_bytes(self) -> int:
+        position = self.position()
+        total = 0
+        for number in _segments(self.directory):
+            size = (self.directory / _segment_name(number)).stat().st_size
+            if number > position.segment:
+                total += size
+            elif number == position.segment:
+                total += max(0, size - position.offset)
+        return total
+
+    def prune(self) -> list[Path]:
+        """Delete segments this consumer has fully read (never the newest, still written)."""
+        position = self.position()
+        removed = []
+        for number in _segments(self.directory)[:-1]:
+            if number < position.segment:
+                path = self.directory / _segment_name(number)
+                path.unlink()
+                removed.append(path)
+        return removed
+
+
+def _lines(f: Any) -> Iterator[bytes]:
+    while True:
+        line = f.readline()
+        if not line:
+            return
+        yield line
+
+
+def _decode(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    head, _, body = line.rstrip(b"\n").partition(b" ")
+    try:
+        expected = int(head, 16)
+    except ValueError:
+        return None, "no checksum"
+    if zlib.crc32(body) != expected:
+        return None, "checksum mismatch"
+    try:
+        record = json.loads(body)
+    except ValueError as exc:
+        return None, f"invalid JSON: {exc}"
+    if not isinstance(record, dict):
+        return None, "record is not a JSON object"
+    return record, ""
