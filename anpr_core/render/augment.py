@@ -101,8 +101,10 @@ def augment_crop(
     plate = _frame_and_screws(plate.copy(), rng)
     ph, pw = plate.shape[:2]
     # Loose context like a detector box with margin, or a real crop of the car's rear.
-    mx0, mx1 = (int(pw * rng.uniform(0.0, 0.25 * strength)) for _ in range(2))
-    my0, my1 = (int(ph * rng.uniform(0.05, 0.6 * strength)) for _ in range(2))
+    # Tight boxes (a plate-only crop) and loose ones (bumper and grille around) both occur.
+    loose = 1.0 if rng.random() < 0.55 else 0.25
+    mx0, mx1 = (int(pw * rng.uniform(0.0, 0.35 * strength * loose)) for _ in range(2))
+    my0, my1 = (int(ph * rng.uniform(0.05, 1.3 * strength * loose)) for _ in range(2))
     canvas = _background(ph + my0 + my1, pw + mx0 + mx1, rng)
     canvas[my0 : my0 + ph, mx0 : mx0 + pw] = plate
     corners = np.array([[mx0, my0], [mx0 + pw, my0], [mx0 + pw, my0 + ph], [mx0, my0 + ph]], np.float32)

@@ -150,13 +150,19 @@ def choose_style(plate: Plate, rng: random.Random) -> PlateStyle:
 
 def _draw(plate: Plate, style: PlateStyle, spec: StyleSpec, rng: random.Random) -> np.ndarray:
     width, height = round(spec.width_mm * PX_PER_MM), round(spec.height_mm * PX_PER_MM)
-    background = np.array([c + rng.randint(-12, 12) for c in spec.background]).clip(0, 255)
+    background = np.array([c + rng.randint(-12, 12) for c in spec.background], np.float32)
+    if rng.random() < 0.5:
+        # Years on the road fade and yellow a plate: pull it towards a dull beige-grey.
+        age = rng.uniform(0.1, 0.45)
+        background = background * (1 - age) + np.array([190, 185, 160], np.float32) * age
+    background = background.clip(0, 255)
     canvas = np.empty((height, width, 3), np.uint8)
     canvas[:] = background[::-1]  # RGB spec → BGR image
     ink = np.array(spec.ink[::-1], np.float32)
     border = max(2, round(3 * PX_PER_MM))
     cv2.rectangle(canvas, (1, 1), (width - 2, height - 2), ink.tolist(), max(1, border // 2))
-    face = _Face(rng.choice(PLATE_FONT_WEIGHTS), rng.uniform(0.5, 0.62), rng.uniform(0.85, 1.0))
+    # Real plates: digits about half as wide as tall, the Hangul use character about 0.75.
+    face = _Face(rng.choice(PLATE_FONT_WEIGHTS), rng.uniform(0.44, 0.58), rng.uniform(0.68, 0.88))
     if spec.two_line:
         _draw_two_line(canvas, plate, ink, face)
         return canvas
