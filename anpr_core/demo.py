@@ -29,7 +29,10 @@ class Service:
 
 def services(port: int) -> list[Service]:
     python = sys.executable
-    return [Service("api", [python, "-m", "anpr_core.cli", "api"])]
+    return [
+        Service("indexer", [python, "-m", "anpr_core.cli", "indexer"]),
+        Service("api", [python, "-m", "anpr_core.cli", "api"]),
+    ]
 
 
 def seed_demo_users(settings: Settings) -> list[str]:
