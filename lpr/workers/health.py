@@ -1,0 +1,35 @@
+"""Per-camera health: what operators see for each feed, published for the indexer and the API."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass
+class CameraHealth:
+    camera_id: str
+    state: str = "connecting"  # connecting | up | down
+    fps: float = 0.0
+    last_frame_at: datetime | None = None
+    last_read_at: datetime | None = None
+    errors: int = 0
+    reconnects: int = 0
+    bad_frames: int = 0
+    dropped_frames: int = 0
+    frames: int = 0
+    processed_frames: int = 0
+    reads: int = 0
+    last_error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def document(self) -> dict[str, Any]:
+        with self._lock:
+            doc = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        for key in ("last_frame_at", "last_read_at"):
+            if doc[key] is not None:
+                doc[key] = doc[key].isoformat()
+        doc["updated_at"] = datetime.now(UTC).isoformat()
+        return doc

@@ -1,0 +1,25 @@
+"""Motion gating: an idle camera's frame costs one tiny resize and a difference, not a detector call."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+class MotionGate:
+    def __init__(
+        self, threshold: float = 0.004, pixel_delta: int = 18, size: tuple[int, int] = (96, 54)
+    ) -> None:
+        self.threshold, self.pixel_delta, self.size = threshold, pixel_delta, size
+        self._background: np.ndarray | None = None
+
+    def moving(self, frame: np.ndarray) -> bool:
+        small = cv2.cvtColor(cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        small = small.astype(np.float32)
+        if self._background is None or self._background.shape != small.shape:
+            self._background = small
+            return True
+        changed = float((np.abs(small - self._background) > self.pixel_delta).mean())
+        # A slow running average absorbs lighting drift (dusk, clouds) but not a passing vehicle.
+        cv2.accumulateWeighted(small, self._background, 0.05)
+        return changed >= self.threshold

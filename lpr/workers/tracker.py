@@ -1,0 +1,103 @@
+"""A simple IoU tracker over plate boxes: one track per vehicle pass.
+
+Plates move a few pixels between frames at ANPR frame rates (5–10 fps), so greedy IoU
+matching is enough; a track ends when it has not been seen for `max_missed_s`, which is the
+moment the vehicle has left and its read can be emitted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One sighting of a plate in one frame: the tracker's and the voter's input."""
+
+    at: datetime
+    box: Box
+    score: float
+    text: str | None
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...] = ()
+    crop: np.ndarray | None = None
+
+
+@dataclass
+class Track:
+    key: str
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def first_seen(self) -> datetime:
+        return self.observations[0].at
+
+    @property
+    def last_seen(self) -> datetime:
+        return self.observations[-1].at
+
+    @property
+    def box(self) -> Box:
+        return self.observations[-1].box
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _centre_close(a: Box, b: Box) -> bool:
+    """Fallback when a fast vehicle's boxes no longer overlap: centres within one plate width."""
+    width = max(a[2] - a[0], b[2] - b[0])
+    dx = (a[0] + a[2] - b[0] - b[2]) / 2
+    dy = (a[1] + a[3] - b[1] - b[3]) / 2
+    return (dx * dx + dy * dy) ** 0.5 < width
+
+
+class IouTracker:
+    def __init__(self, min_iou: float = 0.2, max_missed_s: float = 0.6) -> None:
+        self.min_iou, self.max_missed_s = min_iou, max_missed_s
+        self.active: list[Track] = []
+        self._ids = itertools.count(1)
+
+    def update(self, at: datetime, observations: list[Observation]) -> list[Track]:
+        """Add one frame's sightings; return the tracks that have ended (vehicle gone)."""
+        pairs = sorted(
+            (
+                (iou(t.box, o.box), ti, oi)
+                for ti, t in enumerate(self.active)
+                for oi, o in enumerate(observations)
+            ),
+            reverse=True,
+        )
+        used_t: set[int] = set()
+        used_o: set[int] = set()
+        for overlap, ti, oi in pairs:
+            if ti in used_t or oi in used_o:
+                continue
+            if overlap >= self.min_iou or _centre_close(self.active[ti].box, observations[oi].box):
+                self.active[ti].observations.append(observations[oi])
+                used_t.add(ti)
+                used_o.add(oi)
+        for oi, obs in enumerate(observations):
+            if oi not in used_o:
+                self.active.append(Track(key=f"t{next(self._ids)}", observations=[obs]))
+        return self.expire(at)
+
+    def expire(self, now: datetime) -> list[Track]:
+        ended = [t for t in self.active if (now - t.last_seen).total_seconds() > self.max_missed_s]
+        self.active = [t for t in self.active if t not in ended]
+        return ended
+
+    def flush(self) -> list[Track]:
+        ended, self.active = self.active, []
+        return ended

@@ -1,0 +1,172 @@
+"""The worker loop: frames from many cameras → motion gate → one batched detector+recogniser
+call → per-camera tracker → vote when the vehicle leaves → crop, then journal (durable).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from anpr_core.cameras import Camera
+from anpr_core.reads import GeoPoint, PlateAlternative, PlateRead, make_read_id
+from lpr.workers.crops import store_crop
+from lpr.workers.feeds import FeedReader
+from lpr.workers.health import CameraHealth
+from lpr.workers.motion import MotionGate
+from lpr.workers.tracker import IouTracker, Observation, Track
+from lpr.workers.voter import vote
+
+log = logging.getLogger(__name__)
+
+
+class FramePlateLike(Protocol):
+    box: tuple[float, float, float, float]
+    score: float
+    text: str | None
+    confidence: float | None
+    alternatives: tuple[tuple[str, float], ...]
+    crop: np.ndarray
+
+
+class BatchPlateReader(Protocol):
+    """`lpr.pipeline.PlateReader`: detector and recogniser, batched across cameras."""
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> Sequence[Sequence[FramePlateLike]]: ...
+
+
+class Journal(Protocol):
+    def append_many(self, records: list[PlateRead]) -> None: ...
+
+
+@dataclass
+class _CameraState:
+    camera: Camera
+    health: CameraHealth
+    gate: MotionGate
+    tracker: IouTracker
+
+
+class PlateWorker:
+    def __init__(
+        self,
+        cameras: Sequence[Camera],
+        reader: BatchPlateReader,
+        journal: Journal,
+        crop_root: Path,
+        worker_name: str = "worker-1",
+        max_missed_s: float = 0.6,
+        healths: dict[str, CameraHealth] | None = None,
+    ) -> None:
+        healths = healths or {}
+        self.states = {
+            c.id: _CameraState(
+                c,
+                healths.get(c.id) or CameraHealth(c.id),
+                MotionGate(),
+                IouTracker(max_missed_s=max_missed_s),
+            )
+            for c in cameras
+        }
+        self.reader, self.journal, self.crop_root, self.worker_name = reader, journal, crop_root, worker_name
+        self.emit_latency_s: list[float] = []
+
+    def process(self, batch: Sequence[tuple[str, datetime, np.ndarray]]) -> list[PlateRead]:
+        """One batch of (camera id, capture time, frame); returns the reads made durable."""
+        wanted = []
+        for camera_id, at, frame in batch:
+            state = self.states[camera_id]
+            # A camera with a vehicle in view is always processed, so its departure is seen.
+            if state.tracker.active or state.gate.moving(frame):
+                wanted.append((camera_id, at, frame))
+        results = self.reader.read_frames([f for _, _, f in wanted]) if wanted else []
+        ended: list[tuple[_CameraState, Track]] = []
+        for (camera_id, at, _), plates in zip(wanted, results, strict=True):
+            state = self.states[camera_id]
+            state.health.processed_frames += 1
+            observations = [
+                Observation(at, tuple(p.box), p.score, p.text, p.confidence or 0.0, p.alternatives, p.crop)
+                for p in plates
+            ]
+            ended += [(state, t) for t in state.tracker.update(at, observations)]
+        return self._emit(ended)
+
+    def tick(self, now: datetime | None = None) -> list[PlateRead]:
+        """End tracks of cameras that sent no frame lately (stalled feed or gated idle frames)."""
+        now = now or datetime.now(UTC)
+        return self._emit([(s, t) for s in self.states.values() for t in s.tracker.expire(now)])
+
+    def flush(self) -> list[PlateRead]:
+        return self._emit([(s, t) for s in self.states.values() for t in s.tracker.flush()])
+
+    def _emit(self, ended: list[tuple[_CameraState, Track]]) -> list[PlateRead]:
+        reads: list[PlateRead] = []
+        for state, track in ended:
+            result = vote(track)
+            if result is None:
+                continue
+            camera = state.camera
+            read_id = make_read_id(camera.id, track.first_seen, track.key)
+            crop_ref = None
+            if result.best.crop is not None and result.best.crop.size:
+                crop_ref = store_crop(self.crop_root, read_id, result.best.at, result.best.crop)
+            reads.append(
+                PlateRead(
+                    read_id=read_id,
+                    plate=result.plate,
+                    confidence=result.confidence,
+                    alternatives=tuple(
+                        PlateAlternative(plate=p, confidence=c) for p, c in result.alternatives
+                    ),
+                    camera_id=camera.id,
+                    first_seen=track.first_seen,
+                    last_seen=track.last_seen,
+                    best_seen=result.best.at,
+                    direction=camera.direction,
+                    box=result.best.box,
+                    crop_ref=crop_ref,
+                    location=GeoPoint(lat=camera.lat, lon=camera.lon),
+                    frames=len(track.observations),
+                    worker=self.worker_name,
+                )
+            )
+        if reads:
+            self.journal.append_many(reads)  # returns only when durable: now the reads are accepted
+            now = datetime.now(UTC)
+            for read in reads:
+                state = self.states[read.camera_id]
+                state.health.reads += 1
+                state.health.last_read_at = now
+                self.emit_latency_s.append((now - read.last_seen).total_seconds())
+        return reads
+
+
+def run_loop(
+    worker: PlateWorker,
+    feeds: dict[str, FeedReader],
+    stop: threading.Event,
+    max_batch: int = 16,
+    idle_sleep_s: float = 0.01,
+) -> None:
+    """Round-robin over the feed readers, batching the newest frame of each camera."""
+    while not stop.is_set():
+        batch = []
+        for camera_id, feed in feeds.items():
+            item = feed.take()
+            if item is not None:
+                batch.append((camera_id, item[0], item[1]))
+            if len(batch) >= max_batch:
+                worker.process(batch)
+                batch = []
+        if batch:
+            worker.process(batch)
+        worker.tick()
+        if not batch:
+            time.sleep(idle_sleep_s)
