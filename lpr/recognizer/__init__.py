@@ -1,7 +1,7 @@
 """Korean plate recogniser: crops in, valid plates with calibrated confidence out.
 
-`load_recognizer()` is the one way the rest of the system gets a recogniser; the engine
-behind it is ONNX Runtime (see models/recognizer/MODEL_CARD.md for why not PaddleOCR).
+`load_recognizer()` is the one way the rest of the system gets a recogniser; the same ONNX
+network runs either on ONNX Runtime directly or through paddleocr's pipeline.
 """
 
 from __future__ import annotations
@@ -31,13 +31,20 @@ class PlateRecognizer(Protocol):
 
 
 def load_recognizer(model_dir: Path | None = None, engine: str = "auto", threads: int = 1) -> PlateRecognizer:
-    from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
-
-    if engine not in ("auto", "onnxruntime"):
-        raise RecognizerUnavailable(f"unknown recogniser engine {engine!r} (use 'onnxruntime')")
+    """The plate recogniser. engine: "onnxruntime" (ONNX Runtime directly), "paddleocr"
+    (paddleocr's text-recognition pipeline on its ONNX Runtime engine, same weights and
+    decoder) or "auto" (ONNX Runtime: the same readings with the least overhead)."""
     if model_dir is None:
         model_dir = Path(__file__).resolve().parents[2] / "models" / "recognizer"
-    return OnnxPlateRecognizer(model_dir, threads=threads)
+    if engine in ("auto", "onnxruntime"):
+        from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
+
+        return OnnxPlateRecognizer(model_dir, threads=threads)
+    if engine == "paddleocr":
+        from lpr.recognizer.paddle_engine import PaddlePlateRecognizer
+
+        return PaddlePlateRecognizer(model_dir, threads=threads)
+    raise RecognizerUnavailable(f"unknown recogniser engine {engine!r} (auto, onnxruntime or paddleocr)")
 
 
 __all__ = ["PlateReading", "PlateRecognizer", "RecognizerUnavailable", "load_recognizer"]

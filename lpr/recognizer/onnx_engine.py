@@ -9,14 +9,12 @@ import numpy as np
 
 from lpr.recognizer import PlateReading, RecognizerUnavailable
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
-from lpr.recognizer.decode import constrained_readings
 from lpr.recognizer.preprocess import batch_input
+from lpr.recognizer.readings import readings_from_log_probs
 
 MODEL_FILE = "plate_rec.onnx"
 CHARSET_FILE = "charset.txt"
 MAX_BATCH = 64
-# Alternatives below this share are search debris (a doubled digit, say), not readings.
-MIN_ALTERNATIVE_SHARE = 1e-4
 
 
 class OnnxPlateRecognizer:
@@ -52,16 +50,4 @@ class OnnxPlateRecognizer:
         return np.concatenate(outputs) if outputs else np.zeros((0, 0, len(self.charset) + 1), np.float32)
 
     def read(self, crops: Sequence[np.ndarray]) -> list[PlateReading]:
-        readings = []
-        for row in self.log_probs(crops):
-            valid, raw = constrained_readings(row, self.charset)
-            if not valid:
-                readings.append(PlateReading(None, 0.0, (), raw))
-                continue
-            (best, share), rest = valid[0], valid[1:]
-            confidence = self.calibration(share)
-            alternatives = tuple(
-                (t, round(self.calibration(p), 6)) for t, p in rest if p >= MIN_ALTERNATIVE_SHARE
-            )
-            readings.append(PlateReading(best, round(confidence, 6), alternatives, raw))
-        return readings
+        return readings_from_log_probs(self.log_probs(crops), self.charset, self.calibration)
