@@ -40,14 +40,17 @@ def _background(height: int, width: int, rng: random.Random) -> np.ndarray:
         base[:] = rng.randint(10, 240)
     else:  # painted cars are muted, never a saturated primary
         base = base * 0.4 + base.mean() * 0.6
-    ramp = np.linspace(rng.uniform(-40, 0), rng.uniform(0, 40), height, dtype=np.float32)[:, None, None]
-    image = np.clip(base + ramp + np.zeros((height, width, 3), np.float32), 0, 255)
-    for _ in range(rng.randint(0, 4)):
+    # Paint texture at a quarter of the size, then upscale: blotchy like paint, and 16× cheaper.
+    sh, sw = max(2, height // 4), max(2, width // 4)
+    ramp = np.linspace(rng.uniform(-40, 0), rng.uniform(0, 40), sh, dtype=np.float32)[:, None, None]
+    noise = np.random.default_rng(rng.getrandbits(32)).standard_normal((sh, sw, 3), np.float32) * 6
+    small = np.clip(base + ramp + noise, 0, 255).astype(np.uint8)
+    image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    for _ in range(rng.randint(0, 4)):  # bumper edges, grille bars, boot lid lines
         y = rng.randint(0, height - 1)
         shade = rng.randint(0, 255)
         cv2.line(image, (0, y), (width, y + rng.randint(-5, 5)), (shade, shade, shade), rng.randint(1, 6))
-    image += np.asarray(np.random.default_rng(rng.getrandbits(32)).normal(0, 6, image.shape), np.float32)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    return image
 
 
 def _perspective(image: np.ndarray, corners: np.ndarray, rng: random.Random, amount: float) -> np.ndarray:
@@ -83,11 +86,22 @@ def _glare(image: np.ndarray, rng: random.Random) -> np.ndarray:
 def _dirt(image: np.ndarray, rng: random.Random) -> np.ndarray:
     out = image.astype(np.float32)
     h, w = image.shape[:2]
+    mud = np.array([40, 50, 60], np.float32)
     for _ in range(rng.randint(3, 15)):
-        mask = np.zeros((h, w), np.float32)
-        cv2.circle(mask, (rng.randint(0, w), rng.randint(0, h)), rng.randint(1, max(2, h // 8)), 1.0, -1)
+        # Each splash is blurred only in its own patch: blurring the whole image per splash is slow.
+        cx, cy, r = rng.randint(0, w), rng.randint(0, h), rng.randint(1, max(2, h // 8))
+        x0, y0, x1, y1 = (
+            max(0, cx - 2 * r - 4),
+            max(0, cy - 2 * r - 4),
+            min(w, cx + 2 * r + 5),
+            min(h, cy + 2 * r + 5),
+        )
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        cv2.circle(mask, (cx - x0, cy - y0), r, 1.0, -1)
         mask = cv2.GaussianBlur(mask, (0, 0), 1.5)[..., None] * rng.uniform(0.2, 0.6)
-        out = out * (1 - mask) + np.array([40, 50, 60], np.float32) * mask
+        out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - mask) + mud * mask
     return out.astype(np.uint8)
 
 
@@ -99,6 +113,12 @@ def augment_crop(
 ) -> np.ndarray:
     """A loose, camera-like crop around the rendered plate `plate` (BGR)."""
     plate = _frame_and_screws(plate.copy(), rng)
+    # Distance: the plate ends up this many pixels wide. Work at twice that (not at the render's
+    # full size) so the geometric steps cost little and still resample like a lens would.
+    target_pw = rng.randint(*out_plate_width)
+    if plate.shape[1] > 2 * target_pw:
+        work = 2 * target_pw / plate.shape[1]
+        plate = cv2.resize(plate, None, fx=work, fy=work, interpolation=cv2.INTER_AREA)
     ph, pw = plate.shape[:2]
     # Loose context like a detector box with margin, or a real crop of the car's rear.
     # Tight boxes (a plate-only crop) and loose ones (bumper and grille around) both occur.
@@ -110,8 +130,6 @@ def augment_crop(
     corners = np.array([[mx0, my0], [mx0 + pw, my0], [mx0 + pw, my0 + ph], [mx0, my0 + ph]], np.float32)
     image = _perspective(canvas, corners, rng, 0.06 * strength)
 
-    # Distance: the plate ends up this many pixels wide.
-    target_pw = rng.randint(*out_plate_width)
     scale = target_pw / pw
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if rng.random() < 0.3 * strength:  # even lower resolution, upsampled back (digital zoom)
@@ -131,14 +149,23 @@ def augment_crop(
         h, w = image.shape[:2]
         x = rng.choice([rng.randint(0, w // 8), rng.randint(7 * w // 8, w)])
         cv2.rectangle(image, (x, 0), (x + rng.randint(2, w // 10), h), (rng.randint(0, 80),) * 3, -1)
-    # Exposure and colour: gain, offset, gamma; sometimes a night IR (grey, contrasty) image.
-    img = image.astype(np.float32) * rng.uniform(0.6, 1.3) + rng.uniform(-40, 30)
-    img = 255 * (np.clip(img, 0, 255) / 255) ** rng.uniform(0.7, 1.5)
-    if rng.random() < 0.15 * strength:
-        grey = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
-        img = np.repeat(np.clip((grey - grey.mean()) * 1.6 + 128, 0, 255)[..., None], 3, axis=2)
-    noise = np.random.default_rng(rng.getrandbits(32)).normal(0, rng.uniform(0, 8 * strength), img.shape)
-    image = np.clip(img + noise, 0, 255).astype(np.uint8)
+    # Exposure and colour: gain, offset, gamma and a slight white-balance cast, as one lookup table.
+    gain, offset, gamma = rng.uniform(0.6, 1.3), rng.uniform(-40, 30), rng.uniform(0.7, 1.5)
+    levels = np.arange(256, dtype=np.float32)
+    tables = []
+    for _ in range(3):
+        channel = np.clip(levels * gain * rng.uniform(0.92, 1.08) + offset, 0, 255)
+        tables.append(255 * (channel / 255) ** gamma)
+    lut = np.stack(tables, axis=-1).reshape(256, 1, 3).astype(np.uint8)
+    image = cv2.LUT(image, lut)
+    if rng.random() < 0.15 * strength:  # night IR: grey, contrasty
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        image = cv2.cvtColor(
+            np.clip((grey - grey.mean()) * 1.6 + 128, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR
+        )
+    sigma = rng.uniform(0, 8 * strength)
+    noise = np.random.default_rng(rng.getrandbits(32)).standard_normal(image.shape, np.float32) * sigma
+    image = np.clip(image + noise, 0, 255).astype(np.uint8)
     quality = rng.randint(25, 95)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(encoded, cv2.IMREAD_COLOR) if ok else image
