@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 from lpr.recognizer.charset import CHARSET, NUM_CLASSES
 from lpr.recognizer.decode import greedy_decode
 from lpr.recognizer.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+from training.recognizer import export_paddle
 from training.recognizer.data import MixedStream, RealCrops, collate, plates_dir_default
 from training.recognizer.model import PlateCRNN
 from training.splits import real_crops
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     final = evaluate(model, real_val, args.device)
     export_onnx(model, args.out)
+    export_paddle.main(["--model-dir", str(args.out)])  # the same weights for paddleocr's pipeline
     torch.save(model.state_dict(), args.out / "plate_rec.pt")
     metrics = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
