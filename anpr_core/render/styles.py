@@ -10,15 +10,17 @@ from anpr_core.plates import Plate, PlateFormat, PlateUse
 RGB = tuple[int, int, int]
 
 
+# Sizes: one-line plates 520×110 mm; two-line plates 335×170 mm for passenger cars (the real
+# green and yellow two-line crops measure about 2:1 too).
 class PlateStyle(StrEnum):
     WHITE_NEW8 = "white_new8"  # 2019+ one-line, 520×110 mm (with the blue hologram band variant)
     WHITE_OLD7 = "white_old7"  # 2006+ one-line, 520×110 mm
     WHITE_REGIONAL = "white_regional"  # 2004–2006 one-line with region, 520×110 mm
-    GREEN_TWO_LINE = "green_two_line"  # before 2004: white characters on green, 335×155 mm
+    GREEN_TWO_LINE = "green_two_line"  # before 2004: white characters on green, 335×170 mm
     YELLOW_ONE_LINE = "yellow_one_line"  # commercial / delivery, 520×110 mm
-    YELLOW_TWO_LINE = "yellow_two_line"  # commercial / delivery, 335×155 mm
+    YELLOW_TWO_LINE = "yellow_two_line"  # commercial / delivery, 335×170 mm
     BLUE_EV = "blue_ev"  # electric vehicles, light blue, 520×110 mm
-    ORANGE_CONSTRUCTION = "orange_construction"  # construction machinery, 335×155 mm
+    ORANGE_CONSTRUCTION = "orange_construction"  # construction machinery, 335×170 mm
     NAVY_DIPLOMATIC = "navy_diplomatic"  # diplomatic, white on navy, 520×110 mm
 
 
@@ -35,11 +37,11 @@ STYLE_SPECS: dict[PlateStyle, StyleSpec] = {
     PlateStyle.WHITE_NEW8: StyleSpec(520, 110, (236, 238, 236), (20, 20, 20), False),
     PlateStyle.WHITE_OLD7: StyleSpec(520, 110, (236, 238, 236), (20, 20, 20), False),
     PlateStyle.WHITE_REGIONAL: StyleSpec(520, 110, (236, 238, 236), (20, 20, 20), False),
-    PlateStyle.GREEN_TWO_LINE: StyleSpec(335, 155, (38, 102, 64), (236, 240, 236), True),
+    PlateStyle.GREEN_TWO_LINE: StyleSpec(335, 170, (38, 102, 64), (236, 240, 236), True),
     PlateStyle.YELLOW_ONE_LINE: StyleSpec(520, 110, (240, 196, 40), (20, 20, 20), False),
-    PlateStyle.YELLOW_TWO_LINE: StyleSpec(335, 155, (240, 196, 40), (20, 20, 20), True),
+    PlateStyle.YELLOW_TWO_LINE: StyleSpec(335, 170, (240, 196, 40), (20, 20, 20), True),
     PlateStyle.BLUE_EV: StyleSpec(520, 110, (120, 180, 225), (15, 25, 45), False),
-    PlateStyle.ORANGE_CONSTRUCTION: StyleSpec(335, 155, (235, 120, 30), (20, 20, 20), True),
+    PlateStyle.ORANGE_CONSTRUCTION: StyleSpec(335, 170, (235, 120, 30), (20, 20, 20), True),
     PlateStyle.NAVY_DIPLOMATIC: StyleSpec(520, 110, (25, 40, 90), (240, 240, 240), False),
 }
 
