@@ -6,8 +6,8 @@ from lpr.recognizer.evaluate import char_pairs
 
 
 def test_substitutions_are_paired_true_to_read() -> None:
-    assert char_pairs("12가3456", "12거3456") == (7, [("가", "거")])
-    assert char_pairs("59무4474", "59루4474") == (7, [("무", "루")])
+    assert char_pairs("12가3456", "12거3456") == (6, [("가", "거")])
+    assert char_pairs("59무4474", "59루4474") == (6, [("무", "루")])
 
 
 def test_insertions_and_deletions_count_no_pair() -> None:
