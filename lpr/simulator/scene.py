@@ -7,6 +7,7 @@ which is what lets the simulator (cached JPEG) and the workers (motion gate) spe
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,6 +82,7 @@ class CameraScene:
             # IR-lit ANPR camera at night: a dark scene, the retro-reflective plate still bright.
             self.background = (self.background * 0.3).astype(np.uint8)
         self.passes: list[Pass] = []
+        self._enters: list[datetime] = []
         # The first vehicle comes soon so short runs still see traffic on every camera.
         self._next_at = start + timedelta(seconds=self._rng.uniform(1.0, gap_s[0]))
 
@@ -106,6 +108,7 @@ class CameraScene:
                 lane_x=rng.uniform(0.3, 0.7),
             )
             self.passes.append(p)
+            self._enters.append(p.enter)
             new.append(p)
             self._next_at = p.leave + timedelta(seconds=rng.uniform(*self.gap_s))
         return new
@@ -113,7 +116,11 @@ class CameraScene:
     def active(self, at: datetime) -> list[Pass]:
         self.passes_until(at)
         # Vehicles are drawn a little before/after the plate is in view (the body enters first).
-        return [p for p in self.passes[-3:] if p.enter - timedelta(seconds=0.5) <= at <= p.leave]
+        # Passes never overlap on one camera, so only the last one entering before `at` can be in view.
+        i = bisect.bisect_right(self._enters, at + timedelta(seconds=0.5))
+        return [
+            p for p in self.passes[max(0, i - 2) : i] if p.enter - timedelta(seconds=0.5) <= at <= p.leave
+        ]
 
     def frame_at(self, at: datetime) -> np.ndarray:
         frame = self.background.copy()
