@@ -1,10 +1,10 @@
 """Match every read against the whole watchlist, tolerant of OCR confusion, without a scan.
 
-Entries are indexed three ways: exact plates in a dict; patterns with a fixed 4-digit serial
-in buckets by serial; the few remaining patterns in a short list. A read is looked up with
-its own text (exact), with the recogniser's alternatives and the confusion model's cheap
-candidates (likely), and against pattern buckets for its serial and its candidates' serials
-(possible).
+Entries are indexed four ways: exact plates in a dict; every exact plate also under each of
+its one-character-masked forms (`12가3?56`), so a read with one misread character finds it
+with a handful of dictionary lookups; patterns with a fixed 4-digit serial in buckets by
+serial; the few remaining patterns in a short list. A misread entry's confusion-model
+distance decides between a likely and a possible match.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class WatchlistIndex:
     def __init__(self, entries: list[dict[str, Any]], confusion: ConfusionModel | None = None) -> None:
         self.confusion = confusion or ConfusionModel.load()
         self.exact: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.one_off: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         self.by_serial: dict[str, list[tuple[PlatePattern, dict[str, Any]]]] = defaultdict(list)
         self.other: list[tuple[PlatePattern, dict[str, Any]]] = []
         for entry in entries:
@@ -47,6 +48,8 @@ class WatchlistIndex:
             pattern = PlatePattern.compile(entry["plate"])
             if pattern.is_exact:
                 self.exact[pattern.text].append(entry)
+                for key in _masked(pattern.text):
+                    self.one_off[key].append((pattern.text, entry))
             elif len(pattern.text) >= 4 and pattern.text[-4:].isdigit():
                 self.by_serial[pattern.text[-4:]].append((pattern, entry))
             else:
@@ -68,18 +71,23 @@ class WatchlistIndex:
         for alternative in read.alternatives:
             for entry in self.exact.get(alternative.plate, ()):
                 offer(entry, MatchKind.LIKELY, 0.5 + 0.5 * alternative.confidence, alternative.plate)
-        candidates = self.confusion.candidates(read.plate, max_cost=POSSIBLE_MAX_COST, limit=200)
-        for plate, cost in candidates[1:]:
-            kind = MatchKind.LIKELY if cost <= LIKELY_MAX_COST else MatchKind.POSSIBLE
-            for entry in self.exact.get(plate, ()):
-                offer(entry, kind, max(0.0, 1.0 - cost), plate)
+        for key in _masked(read.plate):
+            for plate, entry in self.one_off.get(key, ()):
+                if plate == read.plate:
+                    continue
+                cost = self.confusion.distance(read.plate, plate)
+                if cost <= POSSIBLE_MAX_COST:
+                    kind = MatchKind.LIKELY if cost <= LIKELY_MAX_COST else MatchKind.POSSIBLE
+                    offer(entry, kind, max(0.0, 1.0 - cost), plate)
         # Patterns: only the bucket of the read's serial (and of its candidates' serials).
-        serials = {read.plate[-4:]} | {plate[-4:] for plate, cost in candidates if cost <= LIKELY_MAX_COST}
-        for serial in serials:
-            for pattern, entry in self.by_serial.get(serial, ()):
-                if pattern.matches(read.plate):
-                    offer(entry, MatchKind.POSSIBLE, 0.6, read.plate)
+        for pattern, entry in self.by_serial.get(read.plate[-4:], ()):
+            if pattern.matches(read.plate):
+                offer(entry, MatchKind.POSSIBLE, 0.6, read.plate)
         for pattern, entry in self.other:
             if pattern.matches(read.plate):
                 offer(entry, MatchKind.POSSIBLE, 0.6, read.plate)
         return sorted(found.values(), key=lambda m: -m.score)
+
+
+def _masked(text: str) -> list[str]:
+    return [f"{text[:i]}?{text[i + 1 :]}" for i in range(len(text))]
