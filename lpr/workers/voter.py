@@ -31,25 +31,30 @@ def _canonical(text: str | None) -> str | None:
         return None
 
 
+def _weight(o: Observation) -> float:
+    return max(o.confidence, 0.01)
+
+
 def vote(track: Track, min_readings: int = 1, max_alternatives: int = 3) -> Vote | None:
     """The plate of one pass, or None when no reading in the track is a valid plate."""
     readings = [(o, _canonical(o.text)) for o in track.observations]
+    # A reading with confidence 0 still counts a little, so weights never sum to zero.
     valid = [(o, text) for o, text in readings if text is not None]
     if len(valid) < min_readings:
         return None
     by_length: dict[int, float] = defaultdict(float)
     for o, text in valid:
-        by_length[len(text)] += o.confidence
+        by_length[len(text)] += _weight(o)
     length = max(by_length, key=lambda n: by_length[n])
     positions: list[dict[str, float]] = [defaultdict(float) for _ in range(length)]
     for o, text in valid:
         if len(text) == length:
             for i, ch in enumerate(text):
-                positions[i][ch] += o.confidence
+                positions[i][ch] += _weight(o)
     voted = "".join(max(p, key=lambda ch: p[ch]) for p in positions)
     whole: dict[str, float] = defaultdict(float)
     for o, text in valid:
-        whole[text] += o.confidence
+        whole[text] += _weight(o)
     plate = _canonical(voted) or max(whole, key=lambda t: whole[t])
     total = sum(whole.values())
     # Per-character agreement, so one unsure glyph lowers the read's confidence.

@@ -109,7 +109,12 @@ class PlateWorker:
     def _emit(self, ended: list[tuple[_CameraState, Track]]) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for state, track in ended:
-            result = vote(track)
+            try:
+                result = vote(track)
+            except Exception:  # a bug in one track's vote must not stop 45 cameras
+                state.health.errors += 1
+                log.exception("vote failed", extra={"camera_id": state.camera.id, "track": track.key})
+                continue
             if result is None:
                 continue
             camera = state.camera
@@ -163,10 +168,20 @@ def run_loop(
             if item is not None:
                 batch.append((camera_id, item[0], item[1]))
             if len(batch) >= max_batch:
-                worker.process(batch)
+                _process_safely(worker, batch)
                 batch = []
         if batch:
-            worker.process(batch)
+            _process_safely(worker, batch)
         worker.tick()
         if not batch:
             time.sleep(idle_sleep_s)
+
+
+def _process_safely(worker: PlateWorker, batch: list[tuple[str, datetime, np.ndarray]]) -> None:
+    """A failing batch is logged and counted against its cameras; the loop goes on."""
+    try:
+        worker.process(batch)
+    except Exception:
+        log.exception("batch failed", extra={"cameras": [c for c, _, _ in batch]})
+        for camera_id, _, _ in batch:
+            worker.states[camera_id].health.errors += 1

@@ -74,3 +74,11 @@ def test_best_frame_is_the_most_confident_reading_of_the_winning_plate() -> None
         tracker.update(T0 + timedelta(seconds=i / 8), [_obs(i, "12가3456", conf)])
     result = vote(tracker.flush()[0])
     assert result is not None and result.best.at == T0 + timedelta(seconds=1 / 8)
+
+
+def test_readings_with_zero_confidence_still_vote() -> None:
+    tracker = IouTracker()
+    for i in range(3):
+        tracker.update(T0 + timedelta(seconds=i / 8), [_obs(i, "12가3456", 0.0)])
+    result = vote(tracker.flush()[0])
+    assert result is not None and result.plate == "12가3456"
