@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,8 @@ class CameraHealth:
 
     def document(self) -> dict[str, Any]:
         with self._lock:
-            doc = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+            # Not dataclasses.asdict: it deep-copies, and the lock cannot be copied.
+            doc = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         for key in ("last_frame_at", "last_read_at"):
             if doc[key] is not None:
                 doc[key] = doc[key].isoformat()
