@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from anpr_core.settings import Settings
 from lpr.simulator.scene import CameraScene, Conditions
 from lpr.simulator.server import FeedHub, SimulatorServer
 
@@ -44,6 +45,15 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
     }
     args.truth.parent.mkdir(parents=True, exist_ok=True)
     return SimulatorServer(FeedHub(scenes, args.fps, args.truth), port=args.port)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`anpr simulate`: for anpr_core/cli.py (COMMANDS["simulate"] = run_command)."""
+    add_arguments(sub.add_parser("simulate", help="serve simulated ANPR cameras on 127.0.0.1"))
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    return run(args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-es", action="store_true", help="do not publish health to Elasticsearch")
 
 
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`anpr workers`: for anpr_core/cli.py (COMMANDS["workers"] = run)."""
+    add_arguments(sub.add_parser("workers", help="camera workers: feeds → reads in the journal"))
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     registry = load_camera_registry(settings.cameras.registry_path)
     wanted = set(args.cameras.split(",")) if args.cameras else None

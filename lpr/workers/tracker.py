@@ -33,6 +33,7 @@ class Observation:
 class Track:
     key: str
     observations: list[Observation] = field(default_factory=list)
+    misses: int = 0  # processed frames since the last sighting
 
     @property
     def first_seen(self) -> datetime:
@@ -64,8 +65,14 @@ def _centre_close(a: Box, b: Box) -> bool:
 
 
 class IouTracker:
-    def __init__(self, min_iou: float = 0.2, max_missed_s: float = 0.6) -> None:
+    def __init__(
+        self, min_iou: float = 0.2, max_missed_s: float = 0.6, min_misses: int = 2, stale_s: float = 5.0
+    ) -> None:
+        # A track ends after `min_misses` processed frames without it spanning `max_missed_s`:
+        # under load a camera is sampled seldom, and wall time alone would split one pass in two.
+        # `stale_s` ends tracks of a camera that stopped sending frames at all.
         self.min_iou, self.max_missed_s = min_iou, max_missed_s
+        self.min_misses, self.stale_s = min_misses, stale_s
         self.active: list[Track] = []
         self._ids = itertools.count(1)
 
@@ -86,17 +93,24 @@ class IouTracker:
                 continue
             if overlap >= self.min_iou or _centre_close(self.active[ti].box, observations[oi].box):
                 self.active[ti].observations.append(observations[oi])
+                self.active[ti].misses = 0
                 used_t.add(ti)
                 used_o.add(oi)
+        for ti, track in enumerate(self.active):
+            if ti not in used_t:
+                track.misses += 1
         for oi, obs in enumerate(observations):
             if oi not in used_o:
                 self.active.append(Track(key=f"t{next(self._ids)}", observations=[obs]))
         return self.expire(at)
 
     def expire(self, now: datetime) -> list[Track]:
-        ended = [t for t in self.active if (now - t.last_seen).total_seconds() > self.max_missed_s]
+        ended = [t for t in self.active if self._ended(t, (now - t.last_seen).total_seconds())]
         self.active = [t for t in self.active if t not in ended]
         return ended
+
+    def _ended(self, track: Track, gone_s: float) -> bool:
+        return gone_s > self.stale_s or (track.misses >= self.min_misses and gone_s > self.max_missed_s)
 
     def flush(self) -> list[Track]:
         ended, self.active = self.active, []

@@ -25,6 +25,14 @@ def test_one_vehicle_over_ten_frames_is_one_track_that_ends_when_it_leaves() -> 
     assert tracker.active == []
 
 
+def test_a_seldom_sampled_camera_does_not_split_one_pass_in_two() -> None:
+    tracker = IouTracker(max_missed_s=0.6)
+    for i in range(0, 16, 5):  # the worker is busy: this camera is processed every 0.6 s
+        assert tracker.update(T0 + timedelta(seconds=i / 8), [_obs(i, "12가3456", 0.9)]) == []
+    assert tracker.expire(T0 + timedelta(seconds=3)) == []  # no frame processed since: not gone yet
+    assert len(tracker.expire(T0 + timedelta(seconds=8))) == 1  # the feed stalled: stale, ended
+
+
 def test_two_vehicles_side_by_side_stay_two_tracks() -> None:
     tracker = IouTracker()
     for i in range(5):
