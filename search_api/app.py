@@ -42,6 +42,8 @@ UNAUDITED = (
     "ops.docs",
     "ops.docs_init",
     "ops.docs_assets",
+    "web.page",  # the page shell and its static files hold no personal data
+    "web.static",
 )
 # Never written to the audit log, even as query text.
 SECRET_KEYS = {"password", "token"}
@@ -90,6 +92,9 @@ def create_app(
         audit.bp,
     ):
         app.register_blueprint(blueprint)
+    from search_api.web import web_blueprint  # the control-room page (issue 10)
+
+    app.register_blueprint(web_blueprint)
     _install_hooks(app)
     return app
 

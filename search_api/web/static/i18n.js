@@ -1,0 +1,60 @@
+// Korean is the default; English for visiting staff. Keys not found fall back to the key itself.
+const TEXT = {
+  ko: {
+    title: "ANPR 관제", nav_alerts: "실시간 경보", nav_search: "차량 검색", nav_route: "이동 경로",
+    nav_cameras: "카메라 상태", logout: "로그아웃", login_title: "로그인", username: "사용자 이름",
+    password: "비밀번호", login: "로그인", plate_pattern: "번호판 (패턴: ? *)", from: "시작", to: "종료",
+    cameras: "카메라 (쉼표 구분)", fuzzy: "오인식 허용 검색", purpose: "조회 목적", case_number: "사건 번호",
+    search: "검색", pdf: "PDF 보고서", crop: "이미지", plate: "번호판", camera: "카메라", time: "시각",
+    confidence: "신뢰도", ack_note: "확인 메모", cancel: "취소", ack: "확인 처리", acknowledged: "확인됨",
+    open_route: "경로 보기", bad_login: "사용자 이름 또는 비밀번호가 틀렸습니다.",
+    expired: "세션이 만료되었습니다. 다시 로그인하십시오.", forbidden: "이 작업을 할 권한이 없습니다.",
+    unavailable: "서버에 연결할 수 없습니다. 잠시 후 다시 시도하십시오.", rate_limited: "로그인 시도가 너무 많습니다.",
+    invalid: "입력값이 올바르지 않습니다", need_reason: "조회 목적(5자 이상)과 사건 번호를 입력하십시오.",
+    results: "결과 {n}건", no_results: "결과가 없습니다.", live: "실시간 연결됨", reconnecting: "재연결 중…",
+    match_exact: "정확 일치", match_fuzzy: "유사 일치", match_pattern: "패턴 일치", up: "정상", down: "장애",
+    unknown: "알 수 없음", degraded: "저하", fps: "초당 프레임", last_read: "마지막 판독", sightings: "목격 {n}건",
+    exported: "내보내기 완료", need_plate: "번호판을 입력하십시오.",
+  },
+  en: {
+    title: "ANPR control room", nav_alerts: "Live alerts", nav_search: "Search", nav_route: "Route",
+    nav_cameras: "Camera health", logout: "Log out", login_title: "Log in", username: "Username",
+    password: "Password", login: "Log in", plate_pattern: "Plate (pattern: ? *)", from: "From", to: "To",
+    cameras: "Cameras (comma-separated)", fuzzy: "OCR-tolerant search", purpose: "Purpose",
+    case_number: "Case number", search: "Search", pdf: "PDF report", crop: "Image", plate: "Plate",
+    camera: "Camera", time: "Time", confidence: "Confidence", ack_note: "Acknowledgement note",
+    cancel: "Cancel", ack: "Acknowledge", acknowledged: "Acknowledged", open_route: "Route",
+    bad_login: "Wrong username or password.", expired: "Your session has expired. Please log in again.",
+    forbidden: "You are not allowed to do this.", unavailable: "The server cannot be reached. Try again shortly.",
+    rate_limited: "Too many login attempts.", invalid: "Invalid input",
+    need_reason: "Enter a purpose (5+ characters) and a case number.", results: "{n} results",
+    no_results: "No results.", live: "Live", reconnecting: "Reconnecting…", match_exact: "exact match",
+    match_fuzzy: "fuzzy match", match_pattern: "pattern match", up: "up", down: "down", unknown: "unknown",
+    degraded: "degraded", fps: "frames/s", last_read: "last read", sightings: "{n} sightings",
+    exported: "Exported", need_plate: "Enter a plate.",
+  },
+};
+
+let language = localStorage.getItem("anpr-lang") === "en" ? "en" : "ko";
+
+export function t(key, values = {}) {
+  const text = TEXT[language][key] ?? TEXT.ko[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+export function setLanguage(next) {
+  language = next;
+  localStorage.setItem("anpr-lang", next);
+  applyTranslations();
+}
+
+export function applyTranslations(root = document) {
+  document.documentElement.lang = language;
+  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  const toggle = document.getElementById("lang");
+  if (toggle) toggle.textContent = language === "ko" ? "English" : "한국어";
+}
