@@ -64,6 +64,20 @@ def _centre_close(a: Box, b: Box) -> bool:
     return (dx * dx + dy * dy) ** 0.5 < width
 
 
+def _same_plate(track: Track, obs: Observation) -> bool:
+    """The plate text is the vehicle's identity: when a busy worker samples a camera seldom, the
+    box may have moved far, but the same (or one-character-off) reading in the same lane is the
+    same vehicle."""
+    last = next((o.text for o in reversed(track.observations) if o.text), None)
+    if not last or not obs.text or len(last) != len(obs.text):
+        return False
+    if sum(a != b for a, b in zip(last, obs.text, strict=True)) > 1:
+        return False
+    a, b = track.box, obs.box
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    return overlap > 0.5 * min(a[2] - a[0], b[2] - b[0])
+
+
 class IouTracker:
     def __init__(
         self, min_iou: float = 0.2, max_missed_s: float = 0.6, min_misses: int = 2, stale_s: float = 5.0
@@ -91,7 +105,8 @@ class IouTracker:
         for overlap, ti, oi in pairs:
             if ti in used_t or oi in used_o:
                 continue
-            if overlap >= self.min_iou or _centre_close(self.active[ti].box, observations[oi].box):
+            track, obs = self.active[ti], observations[oi]
+            if overlap >= self.min_iou or _centre_close(track.box, obs.box) or _same_plate(track, obs):
                 self.active[ti].observations.append(observations[oi])
                 self.active[ti].misses = 0
                 used_t.add(ti)

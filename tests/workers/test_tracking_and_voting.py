@@ -90,3 +90,15 @@ def test_readings_with_zero_confidence_still_vote() -> None:
         tracker.update(T0 + timedelta(seconds=i / 8), [_obs(i, "12가3456", 0.0)])
     result = vote(tracker.flush()[0])
     assert result is not None and result.plate == "12가3456"
+
+
+def test_a_far_jump_of_the_same_plate_in_the_same_lane_is_the_same_vehicle() -> None:
+    tracker = IouTracker()
+    near = Observation(T0, (200, 40, 300, 60), 0.9, "12가3456", 0.9)
+    far = Observation(T0 + timedelta(seconds=1), (201, 240, 301, 260), 0.9, "12가3458", 0.8)
+    other = Observation(T0 + timedelta(seconds=1), (201, 240, 301, 260), 0.9, "34나5678", 0.8)
+    tracker.update(near.at, [near])
+    tracker.update(far.at, [far])
+    assert len(tracker.active) == 1
+    tracker.update(other.at + timedelta(seconds=0.1), [other])
+    assert len(tracker.active) == 2  # a different plate is a different vehicle
