@@ -1,0 +1,84 @@
+"""The ONNX plate detector with the committed weights: batching, letterbox mapping, bad weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lpr.detector import DetectorUnavailable, load_detector
+from lpr.detector.nms import non_max_suppression
+from lpr.detector.onnx_detector import letterbox
+from tests.conftest import SHARED_DATA
+from training.detector.composites import is_validation_scene
+
+SCENES = SHARED_DATA / "scenes"
+needs_scenes = pytest.mark.skipif(not (SCENES / "labels.json").is_file(), reason="../shared/data is absent")
+
+
+def _iou(a: tuple[float, ...], b: list[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _held_out_scenes() -> list[dict[str, object]]:
+    labels = json.loads((SCENES / "labels.json").read_text())
+    return [scene for scene in labels if is_validation_scene(scene["file"])]
+
+
+def test_letterbox_keeps_the_aspect_ratio_and_centres_the_frame() -> None:
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    canvas, scale, (left, top) = letterbox(frame, 640)
+    assert canvas.shape == (640, 640, 3)
+    assert scale == pytest.approx(0.5)
+    assert (left, top) == (0, 140)
+    assert (canvas[:140] == 114).all() and (canvas[140:500] == 0).all()
+
+
+def test_nms_of_nothing_is_nothing_and_disjoint_boxes_all_stay() -> None:
+    assert non_max_suppression(np.zeros((0, 4)), np.zeros(0), 0.5) == []
+    boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
+    assert sorted(non_max_suppression(boxes, np.array([0.6, 0.9]), 0.5)) == [0, 1]
+
+
+def test_missing_weights_say_so(tmp_path: Path) -> None:
+    with pytest.raises(DetectorUnavailable):
+        load_detector(tmp_path)
+
+
+def test_a_plain_grey_frame_has_no_plate() -> None:
+    detector = load_detector(threads=1)
+    assert detector.detect([np.full((480, 640, 3), 128, np.uint8)]) == [[]]
+
+
+@needs_scenes
+def test_held_out_real_plates_are_found_in_original_pixel_coordinates() -> None:
+    detector = load_detector(threads=1)
+    for scene in _held_out_scenes():
+        frame = cv2.imread(str(SCENES / scene["file"]))
+        (found,) = detector.detect([frame])
+        for plate in scene["plates"]:
+            assert max(_iou(d.box, plate["box"]) for d in found) >= 0.5, scene["file"]
+
+
+@needs_scenes
+def test_frames_of_several_cameras_in_one_batch_match_one_by_one() -> None:
+    detector = load_detector(threads=1)
+    scenes = _held_out_scenes()[:3]
+    frames = [cv2.imread(str(SCENES / scene["file"])) for scene in scenes]
+    # a camera with another resolution in the same batch: boxes still map to its own pixels
+    frames.append(cv2.resize(frames[0], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    batched = detector.detect(frames)
+    single = [detector.detect([frame])[0] for frame in frames]
+    assert [len(b) for b in batched] == [len(s) for s in single]
+    for got, want in zip(batched, single, strict=True):
+        for g, w in zip(got, want, strict=True):
+            assert np.allclose(g.box, w.box, atol=0.5)
+    half, full = batched[-1], batched[0]
+    assert len(half) >= 1
+    assert _iou(tuple(2 * v for v in half[0].box), list(full[0].box)) >= 0.7
