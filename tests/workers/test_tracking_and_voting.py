@@ -96,7 +96,7 @@ def test_a_far_jump_of_the_same_plate_in_the_same_lane_is_the_same_vehicle() -> 
     tracker = IouTracker()
     near = Observation(T0, (200, 40, 300, 60), 0.9, "12가3456", 0.9)
     far = Observation(T0 + timedelta(seconds=1), (201, 240, 301, 260), 0.9, "12가3458", 0.8)
-    other = Observation(T0 + timedelta(seconds=1), (201, 240, 301, 260), 0.9, "34나5678", 0.8)
+    other = Observation(T0 + timedelta(seconds=1), (201, 380, 301, 400), 0.9, "34나5678", 0.8)
     tracker.update(near.at, [near])
     tracker.update(far.at, [far])
     assert len(tracker.active) == 1
