@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import zlib
 from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
@@ -195,7 +196,10 @@ def build_dataset(
             _write(image, boxes, out / "images" / "val", out / "labels" / "val", Path(scene["file"]).stem)
             continue
         for copy in range(real_copies):
-            image, with_extra = real_scene_with_extra_plates(scenes_dir / scene["file"], boxes, seed + copy)
+            # Seeded by scene and copy: a seed shared by all scenes pasted the extra plates at the
+            # same relative place and size in every scene of a copy.
+            copy_seed = zlib.crc32(f"{seed}/{scene['file']}/{copy}".encode())
+            image, with_extra = real_scene_with_extra_plates(scenes_dir / scene["file"], boxes, copy_seed)
             name = f"{Path(scene['file']).stem}_{copy}"
             _write(image, with_extra, out / "images" / "train", out / "labels" / "train", name)
     data_yaml = out / "data.yaml"
