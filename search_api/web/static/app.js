@@ -6,6 +6,14 @@ import { drawNetwork } from "./map.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { cameras: [], cameraById: new Map(), stream: null, alerts: [], user: null };
+// What each role may open: mirrors search_api/roles.py, so nobody is shown a view that answers 403.
+const VIEWS = {
+  operator: ["alerts", "cameras"],
+  investigator: ["search", "route", "cameras"],
+  analyst: ["search", "route", "cameras"],
+  admin: ["cameras"],
+};
+const EXPORTERS = new Set(["analyst"]);
 const LIVE_REASON = { purpose: "실시간 수배 차량 경보 확인", case_number: "LIVE-ALERT" };
 
 function showMessage(text, kind = "error") {
@@ -72,12 +80,13 @@ async function start() {
   state.user = me;
   showMessage("");
   $("#who").textContent = `${me.username} (${me.role})`;
+  const views = VIEWS[me.role] ?? ["cameras"];
+  for (const button of document.querySelectorAll("#nav [data-view]")) button.hidden = !views.includes(button.dataset.view);
+  $(".exports").hidden = !EXPORTERS.has(me.role);
   $("#nav").hidden = false;
   await loadCameras().catch(fail);
-  if (me.role === "analyst") {
-    show("search");
-  } else {
-    show("alerts");
+  show(views[0]);
+  if (views.includes("alerts")) {
     await loadAlerts().catch(fail);
     openStream();
   }
