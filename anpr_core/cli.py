@@ -70,7 +70,21 @@ def _indexer(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _workers(args: argparse.Namespace, settings: Settings) -> int:
+    from lpr.workers.service import run
+
+    return run(args, settings)
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from lpr.simulator.cli import run_command
+
+    return run_command(args, settings)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "workers": _workers,
+    "simulate": _simulate,
     "indexer": _indexer,
     "es": _es,
     "settings": _settings,
@@ -88,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     from indexer.service import add_parser as add_indexer_parser
 
     add_indexer_parser(sub)
+    from lpr.simulator.cli import add_parser as add_simulate_parser
+    from lpr.workers.service import add_parser as add_workers_parser
+
+    add_workers_parser(sub)
+    add_simulate_parser(sub)
     api = sub.add_parser("api", help="serve the search API with gunicorn")
     api.add_argument("--workers", type=int, default=None)
     from search_api.users_cli import add_parser as add_users_parser

@@ -29,10 +29,15 @@ class Service:
 
 def services(port: int) -> list[Service]:
     python = sys.executable
+    cli = [python, "-m", "anpr_core.cli"]
     return [
-        Service("indexer", [python, "-m", "anpr_core.cli", "indexer"]),
-        Service("api", [python, "-m", "anpr_core.cli", "api"]),
-    ]
+        Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8", "--port", "8554",
+                              "--truth", "var/sim/truth.jsonl"]),
+        # 320 px detector input: the whole 45-camera demo has to fit on two cores.
+        Service("workers", [*cli, "workers", "--input-size", "320"]),
+        Service("indexer", [*cli, "indexer"]),
+        Service("api", [*cli, "api"]),
+    ]  # fmt: skip
 
 
 def seed_demo_users(settings: Settings) -> list[str]:
@@ -43,6 +48,35 @@ def seed_demo_users(settings: Settings) -> list[str]:
 
     store = UserStore(make_client(settings), settings.elasticsearch.index_prefix)
     return [f"{user.username} ({user.role.value})" for user in seed(store)]
+
+
+# Simulated plates are random, so the demo watches for suffixes that about one pass in fifty
+# carries: with 45 cameras an alert reaches the board every minute or so.
+DEMO_WATCHLIST = (("*77", "wanted"), ("*00", "stolen"), ("*5?5", "other"))
+
+
+def seed_demo_watchlist(settings: Settings) -> None:
+    from anpr_core.elastic.client import make_client
+    from search_api.storage import ensure_api_indices
+    from search_api.watchlist_store import WatchlistBody, WatchlistStore
+
+    client = make_client(settings)
+    prefix = settings.elasticsearch.index_prefix
+    ensure_api_indices(client, prefix)
+    store = WatchlistStore(client, prefix)
+    existing = {entry["plate"] for entry in store.list(100, None)}
+    for plate, reason in DEMO_WATCHLIST:
+        if plate not in existing:
+            body = WatchlistBody.model_validate(
+                {
+                    "plate": plate,
+                    "reason": reason,
+                    "priority": "high",
+                    "case_number": "DEMO-2026-001",
+                    "note": "demo watchlist",
+                }
+            )
+            store.create(body, "demo")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         ANPR_API__PORT=str(args.port),
     )
     demo_users = seed_demo_users(settings)
+    seed_demo_watchlist(settings)
     running: list[Service] = []
     for service in services(args.port):
         service.process = subprocess.Popen(service.argv, env=env)
@@ -72,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         f"API: http://127.0.0.1:{args.port}/api/v1  ·  interactive docs: http://127.0.0.1:{args.port}/api/docs"
     )
     print("Demo users (one per role): " + ", ".join(demo_users) + f"  ·  password: {DEMO_PASSWORD}")
-    print("(Ctrl-C stops everything)\n")
+    print(f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:8554/")
+    print(
+        "Watchlist seeded with "
+        + ", ".join(p for p, _ in DEMO_WATCHLIST)
+        + "  ·  (Ctrl-C stops everything)\n"
+    )
 
     stopping = False
 
