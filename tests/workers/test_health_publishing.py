@@ -25,7 +25,8 @@ def _healths() -> dict[str, CameraHealth]:
 def test_health_lands_in_the_camera_health_index_one_doc_per_camera(
     es_client: Elasticsearch, es_settings: Settings, test_index_prefix: str
 ) -> None:
-    index = camera_health_index(test_index_prefix)
+    # Its own index: other suites (the worker end-to-end test) publish health under the session prefix.
+    index = camera_health_index(f"{test_index_prefix}-healthpub")
     publisher = HealthPublisher(_healths(), lambda: make_client(es_settings), index)
     assert publisher.publish_once() and publisher.publish_once()
     es_client.indices.refresh(index=index)
