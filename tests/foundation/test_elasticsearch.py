@@ -24,6 +24,10 @@ def test_security_is_enabled_and_we_are_the_elastic_user(es_client: Elasticsearc
     assert who["username"] == "elastic"
 
 
+def test_check_connection_succeeds_with_the_right_credentials(es_settings: Settings) -> None:
+    assert check_connection(make_client(es_settings))["username"] == "elastic"
+
+
 def test_wrong_password_names_the_cause(es_settings: Settings) -> None:
     wrong = load_settings(
         elasticsearch={**es_settings.elasticsearch.model_dump(), "password": "not-the-password"},
