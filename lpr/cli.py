@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from lpr.imageio import ImageLoadError, expand_paths, load_image
 from lpr.recognizer import PlateRecognizer, RecognizerUnavailable, load_recognizer
 
@@ -24,13 +26,20 @@ def _emit(record: dict[str, object]) -> None:
     sys.stdout.flush()
 
 
+def _load_or_report(path: Path) -> np.ndarray | None:
+    """The image, or None after printing its error line (the batch goes on)."""
+    try:
+        return load_image(path)
+    except ImageLoadError as exc:
+        _emit({"image": str(path), "error": str(exc)})
+        return None
+
+
 def read_crops(paths: list[Path], recognizer: PlateRecognizer | None) -> int:
     failures = 0
     for path in paths:
-        try:
-            image = load_image(path)
-        except ImageLoadError as exc:
-            _emit({"image": str(path), "error": str(exc)})
+        image = _load_or_report(path)
+        if image is None:
             failures += 1
             continue
         if recognizer is None:
@@ -54,10 +63,8 @@ def read_scenes(paths: list[Path], recognizer: PlateRecognizer | None, threads: 
     reader = PlateReader.load(recognizer=recognizer, threads=threads)
     failures = 0
     for path in paths:
-        try:
-            image = load_image(path)
-        except ImageLoadError as exc:
-            _emit({"image": str(path), "error": str(exc)})
+        image = _load_or_report(path)
+        if image is None:
             failures += 1
             continue
         plates = reader.read_frame(image)

@@ -10,6 +10,7 @@ import numpy as np
 
 from lpr.detector.nms import non_max_suppression
 from lpr.detector.types import Detection, DetectorUnavailable
+from lpr.onnx_session import cpu_session
 
 MODEL_FILE = "plate_det.onnx"
 
@@ -33,15 +34,7 @@ class OnnxPlateDetector:
         model = model_dir / MODEL_FILE
         if not model.is_file():
             raise DetectorUnavailable(f"detector weights not found: {model}")
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Workers and cameras share few cores: idle ONNX threads must sleep, not spin.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(model, threads)
         self.input_name = self.session.get_inputs()[0].name
         self.input_size = input_size
         self.min_score = min_score

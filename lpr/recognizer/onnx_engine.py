@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lpr.onnx_session import cpu_session
 from lpr.recognizer import PlateReading, RecognizerUnavailable
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.preprocess import batch_input
@@ -24,17 +25,7 @@ class OnnxPlateRecognizer:
             raise RecognizerUnavailable(
                 f"recogniser weights not found in {model_dir} ({MODEL_FILE}, {CHARSET_FILE})"
             )
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - onnxruntime is a runtime dependency
-            raise RecognizerUnavailable("onnxruntime is not installed") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Workers and cameras share few cores: idle ONNX threads must sleep, not spin.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(model, threads)
         # The dictionary travels with the weights, so a model keeps working if the alphabet grows.
         self.charset = tuple(charset.read_text(encoding="utf-8").splitlines())
         # Uncalibrated (raw beam shares) is for fitting the calibration itself.
