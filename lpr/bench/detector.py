@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from lpr.detector import load_detector
-from training.detector.composites import _iou, is_validation_scene
+from lpr.geometry import iou
+from training.detector.composites import is_validation_scene
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +43,8 @@ def match(pred: list[tuple[float, ...]], truth: list[tuple[float, ...]]) -> tupl
     unmatched = list(truth)
     tp = 0
     for box in pred:
-        best = max(unmatched, key=lambda t: _iou(box, t), default=None)
-        if best is not None and _iou(box, best) >= 0.5:
+        best = max(unmatched, key=lambda t: iou(box, t), default=None)
+        if best is not None and iou(box, best) >= 0.5:
             unmatched.remove(best)
             tp += 1
     return tp, len(pred) - tp, len(unmatched)

@@ -13,6 +13,8 @@ from datetime import datetime
 
 import numpy as np
 
+from lpr.geometry import iou
+
 Box = tuple[float, float, float, float]
 
 
@@ -46,14 +48,6 @@ class Track:
     @property
     def box(self) -> Box:
         return self.observations[-1].box
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _centre_close(a: Box, b: Box) -> bool:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from anpr_core.plates import random_plate
 from anpr_core.render.plate import render_plate
+from lpr.geometry import iou
 
 Box = tuple[float, float, float, float]
 
@@ -144,17 +145,9 @@ def real_scene_with_extra_plates(path: Path, boxes: list[Box], seed: int) -> tup
         plate_width = int(w * rng.uniform(0.05, 0.2))
         centre = (rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.9) * h)
         new = _paste_plate(image, rng, centre, plate_width)
-        if all(_iou(new, b) == 0 for b in out):
+        if all(iou(new, b) == 0 for b in out):
             out.append(new)
     return _camera_effects(image, rng), out
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _write(image: np.ndarray, boxes: list[Box], images_dir: Path, labels_dir: Path, name: str) -> None:
