@@ -122,6 +122,7 @@ class JournalReader:
         self.position_file = directory / f"{consumer}.position"
         self.quarantine_file = directory / "quarantine.jsonl"
         self.quarantined_total = 0
+        self._set_aside_at: set[tuple[int, int]] = set()  # (segment, end offset) already quarantined
 
     def position(self) -> Position:
         if self.position_file.is_file():
@@ -156,20 +157,28 @@ class JournalReader:
                     if not line.endswith(b"\n"):
                         if is_last:
                             break  # the writer may still be finishing this line
-                        self.quarantine(line, "torn record (writer crashed mid-write)")
-                        quarantined += 1
                         offset += len(line)
+                        quarantined += self._set_aside(
+                            line, "torn record (writer crashed mid-write)", segment, offset
+                        )
                         continue
                     offset += len(line)
                     record, reason = _decode(line)
                     if record is None:
-                        self.quarantine(line, reason)
-                        quarantined += 1
+                        quarantined += self._set_aside(line, reason, segment, offset)
                         continue
                     records.append(record)
                     if len(records) >= max_records:
                         return Batch(records, Position(segment, offset), quarantined)
         return Batch(records, Position(segment, offset), quarantined)
+
+    def _set_aside(self, line: bytes, reason: str, segment: int, end: int) -> int:
+        """Quarantine a bad journal line once, although an uncommitted batch is read again."""
+        if (segment, end) in self._set_aside_at:
+            return 0
+        self._set_aside_at.add((segment, end))
+        self.quarantine(line, reason)
+        return 1
 
     def quarantine(self, line: bytes, reason: str) -> None:
         self.quarantined_total += 1

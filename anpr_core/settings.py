@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +112,7 @@ class VisionSettings(_Section):
     recognizer_model: Path = PROJECT_ROOT / "models" / "recognizer"
     threads: int = Field(default=2, ge=1, le=64)
     detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
-    detector_min_score: float = Field(default=0.35, gt=0, lt=1)
+    detector_min_score: float = Field(default=0.5, gt=0, lt=1)
 
 
 class ApiSettings(_Section):
@@ -163,7 +162,7 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
 
-    @cached_property
+    @property
     def index_prefix(self) -> str:
         return self.elasticsearch.index_prefix
 

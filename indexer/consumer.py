@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -29,7 +29,6 @@ class ConsumerStats:
     quarantined: int = 0
     failed_attempts: int = 0
     last_error: str | None = None
-    alert_latencies_s: list[float] = field(default_factory=list)
 
 
 class ReadIndexer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import time
 
 from prometheus_client import Counter, Gauge, start_http_server
 
@@ -57,7 +56,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ES_FAILURES.inc(stats.failed_attempts - seen[3])
         seen = (stats.indexed, stats.alerts, stats.quarantined, stats.failed_attempts)
         JOURNAL_LAG.set(indexer.reader.lag_bytes())
-        if not stats.indexed:
-            time.sleep(0.01)
     log.info("indexer stopped after %d reads", indexer.stats.indexed)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -37,8 +38,16 @@ class PlateReader:
         self.detector, self.recognizer = detector, recognizer
 
     @classmethod
-    def load(cls, recognizer: PlateRecognizer | None, threads: int = 2, input_size: int = 640) -> PlateReader:
-        return cls(load_detector(input_size=input_size, threads=threads), recognizer)
+    def load(
+        cls,
+        recognizer: PlateRecognizer | None,
+        threads: int = 2,
+        input_size: int = 640,
+        min_score: float = 0.5,
+        model_dir: Path | None = None,
+    ) -> PlateReader:
+        detector = load_detector(model_dir, input_size=input_size, threads=threads, min_score=min_score)
+        return cls(detector, recognizer)
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FramePlate]]:
         """All plates in several frames: one detector call, one recogniser call."""

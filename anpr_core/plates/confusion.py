@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from anpr_core.plates.alphabet import DIGITS, USE_CHARS
+from anpr_core.plates.alphabet import USE_CHARS
 from anpr_core.plates.grammar import try_parse_plate
 
 DEFAULT_COSTS_FILE = Path(__file__).with_name("confusion_costs.json")
@@ -175,7 +175,3 @@ class ConfusionModel:
             key = (min(true_char, read_char), max(true_char, read_char))
             costs[key] = min(costs.get(key, 1.0), fitted)
         return cls(costs)
-
-
-def known_characters() -> str:
-    return DIGITS + "".join(USE_CHARS)

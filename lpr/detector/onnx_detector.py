@@ -29,7 +29,7 @@ def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, tuple[fl
 
 class OnnxPlateDetector:
     def __init__(
-        self, model_dir: Path, input_size: int = 640, threads: int = 2, min_score: float = 0.35
+        self, model_dir: Path, input_size: int = 640, threads: int = 2, min_score: float = 0.5
     ) -> None:
         model = model_dir / MODEL_FILE
         if not model.is_file():

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         load_recognizer(settings.vision.recognizer_model, threads=threads),
         threads=threads,
         input_size=args.input_size or settings.vision.detector_input_size,
+        min_score=settings.vision.detector_min_score,
+        model_dir=settings.vision.detector_model,
     )
     worker = PlateWorker(
         cameras,

@@ -80,3 +80,16 @@ def test_consumed_segments_are_pruned_but_never_the_newest(tmp_path: Path) -> No
     removed = reader.prune()
     assert removed and before[-1].exists()
     assert all(not p.exists() for p in removed)
+
+
+def test_a_bad_record_in_an_uncommitted_batch_is_quarantined_once(tmp_path: Path) -> None:
+    journal = ReadJournal(tmp_path)
+    journal.append({"n": 1})
+    with open(next(tmp_path.glob("seg-*.jsonl")), "ab") as f:
+        f.write(b"deadbeef {}\n")
+    reader = JournalReader(tmp_path)
+    first = reader.read_batch(max_wait_s=0)
+    again = reader.read_batch(max_wait_s=0)  # Elasticsearch was down: nothing was committed
+    assert (first.quarantined, again.quarantined) == (1, 0)
+    assert [r["n"] for r in again.records] == [1]
+    assert len(reader.quarantine_file.read_text().splitlines()) == 1
