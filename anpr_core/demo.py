@@ -57,12 +57,12 @@ DEMO_WATCHLIST = (("*77", "wanted"), ("*00", "stolen"), ("*5?5", "other"))
 
 def seed_demo_watchlist(settings: Settings) -> None:
     from anpr_core.elastic.client import make_client
-    from search_api.storage import ensure_api_indices
+    from anpr_core.elastic.mappings import ensure_indices
     from search_api.watchlist_store import WatchlistBody, WatchlistStore
 
     client = make_client(settings)
     prefix = settings.elasticsearch.index_prefix
-    ensure_api_indices(client, prefix)
+    ensure_indices(client, prefix)
     store = WatchlistStore(client, prefix)
     existing = {entry["plate"] for entry in store.list(100, None)}
     for plate, reason in DEMO_WATCHLIST:

@@ -29,11 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.storage import ensure_api_indices  # the storage layout shared with the API
+    from anpr_core.elastic.mappings import ensure_indices
 
     client = make_client(settings)
     prefix = settings.elasticsearch.index_prefix
-    ensure_api_indices(client, prefix)
+    ensure_indices(client, prefix)
     indexer = ReadIndexer(client, JournalReader(settings.paths.journal), prefix, batch_size=args.batch_size)
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")

@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
 
 from anpr_core.elastic.client import make_client
+from anpr_core.elastic.mappings import ensure_indices as install_indices
 from anpr_core.plates import ConfusionModel
 from anpr_core.settings import Settings, load_settings
 from search_api.audit import AuditLog
@@ -23,7 +24,6 @@ from search_api.camera_registry import load_cameras
 from search_api.context import Services
 from search_api.errors import ApiError
 from search_api.ratelimit import LoginRateLimiter
-from search_api.storage import ensure_api_indices
 from search_api.tokens import TokenSigner, secret_key
 from search_api.users import UserStore
 
@@ -65,7 +65,7 @@ def create_app(
     prefix = settings.index_prefix
     if ensure_indices:
         try:
-            ensure_api_indices(client, prefix)
+            install_indices(client, prefix)
         except (EsConnectionError, EsApiError) as exc:
             # Start anyway: /ready reports the problem and requests answer 503 until ES is back.
             log.error("could not prepare indices: %s", exc)

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 
 from anpr_core.elastic.indices import reads_alias, reads_index
+from anpr_core.elastic.mappings import ensure_indices, ensure_read_index
 from anpr_core.plates import plate_search_fields, random_plate
 from anpr_core.reads import make_read_id
-from search_api.storage import ensure_api_indices, ensure_read_index
 
 CENTRE = (37.5665, 126.9780)  # Seoul City Hall
 
@@ -127,7 +127,7 @@ def seed(
     progress: bool = True,
 ) -> dict[str, float]:
     rng = random.Random(seed_value)
-    ensure_api_indices(es, prefix)
+    ensure_indices(es, prefix)
     cameras = make_cameras(camera_count, rng)
     pool = plate_pool(plates, rng)
     end = end or datetime.now(UTC).replace(microsecond=0)

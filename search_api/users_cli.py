@@ -7,9 +7,9 @@ import getpass
 import sys
 
 from anpr_core.elastic.client import make_client
+from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.settings import Settings
 from search_api.roles import Role
-from search_api.storage import ensure_api_indices
 from search_api.users import UserError, UserStore, seed_demo_users
 
 
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     es = make_client(settings)
-    ensure_api_indices(es, settings.index_prefix)
+    ensure_indices(es, settings.index_prefix)
     store = UserStore(es, settings.index_prefix)
     if args.action == "list":
         for user in store.list():

@@ -15,12 +15,12 @@ import numpy as np
 
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import alerts_index, reads_alias, watchlist_index
+from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.journal import JournalReader, ReadJournal
 from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import load_settings
 from indexer.consumer import ReadIndexer
 from indexer.watchlist_matcher import WatchlistIndex
-from search_api.storage import ensure_api_indices
 
 
 def reads(n: int, start: datetime) -> list[PlateRead]:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     client = make_client(settings, request_timeout=120)
     for index in client.indices.get(index=f"{args.prefix}-*", expand_wildcards="all").body:
         client.indices.delete(index=index)
-    ensure_api_indices(client, args.prefix)
+    ensure_indices(client, args.prefix)
     print(f"machine: {os.uname().machine}, {len(os.sched_getaffinity(0))} cores")
 
     with tempfile.TemporaryDirectory() as tmp:

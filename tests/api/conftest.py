@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from anpr_core.elastic.indices import reads_alias
+from anpr_core.elastic.mappings import ensure_read_index
 from anpr_core.settings import Settings
 from search_api.app import create_app
 from search_api.context import Services
 from search_api.read_documents import read_document
-from search_api.storage import ensure_read_index
 from search_api.users import DEMO_PASSWORD, seed_demo_users
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

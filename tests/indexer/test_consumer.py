@@ -10,11 +10,11 @@ from elasticsearch import Elasticsearch
 
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import alerts_index, reads_alias, watchlist_index
+from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.journal import JournalReader, ReadJournal
 from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import Settings, load_settings
 from indexer.consumer import ReadIndexer
-from search_api.storage import ensure_api_indices
 
 START = datetime(2026, 11, 22, 23, 59, 0, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def make_reads(n: int) -> list[PlateRead]:
 @pytest.fixture()
 def prefix(es_client: Elasticsearch, test_index_prefix: str, request: pytest.FixtureRequest) -> str:
     name = f"{test_index_prefix}-ix{abs(hash(request.node.name)) % 10_000}"
-    ensure_api_indices(es_client, name)
+    ensure_indices(es_client, name)
     return name
 
 

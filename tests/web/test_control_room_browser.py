@@ -15,13 +15,13 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 from werkzeug.serving import make_server
 
+from anpr_core.elastic.mappings import ensure_read_index
 from anpr_core.reads import GeoPoint, PlateRead, make_read_id
 from anpr_core.settings import Settings
 from indexer.alerts import alert_document, write_alerts
 from indexer.watchlist_matcher import WatchlistIndex
 from search_api.app import create_app
 from search_api.read_documents import read_document
-from search_api.storage import ensure_read_index
 from search_api.users import DEMO_PASSWORD, seed_demo_users
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -1,13 +1,12 @@
-"""Make sure the indices the API reads and writes exist.
+"""The storage layout: index templates and mappings for reads, audit, users, watchlist,
+alerts and camera health, and the calls that make sure they exist.
 
-The storage layout belongs to the indexer (`anpr_core.elastic.mappings.ensure_indices`); when
-that module is present it is used. Until then (and for the benchmark seeder) this module
-installs minimal templates of its own with a low priority so the indexer's win later.
+One module that the workers, the indexer, the retention job and the API all import, so no
+service owns another's storage.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,22 +52,12 @@ READ_PROPERTIES: dict[str, Any] = {
     "worker": {"type": "keyword", "index": False, "doc_values": False},
 }
 
-_FALLBACK_PRIORITY = 5
+_TEMPLATE_PRIORITY = 5
 
 
-def _mappings_module() -> Any | None:
-    try:
-        return importlib.import_module("anpr_core.elastic.mappings")
-    except ImportError:
-        return None
-
-
-def ensure_api_indices(client: Elasticsearch, prefix: str) -> None:
-    module = _mappings_module()
-    if module is not None and hasattr(module, "ensure_indices"):
-        module.ensure_indices(client, prefix)
-        return
-    _ensure_fallback(client, prefix)
+def ensure_indices(client: Elasticsearch, prefix: str) -> None:
+    """Install the templates and create the fixed indices; safe to call from every process."""
+    _ensure_templates_and_indices(client, prefix)
 
 
 def ensure_read_index(client: Elasticsearch, prefix: str, day: datetime) -> str:
@@ -79,12 +68,12 @@ def ensure_read_index(client: Elasticsearch, prefix: str, day: datetime) -> str:
     return name
 
 
-def _ensure_fallback(client: Elasticsearch, prefix: str) -> None:
+def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
     single = {"number_of_shards": 1, "number_of_replicas": 0}
     client.indices.put_index_template(
         name=f"{prefix}-api-reads",
         index_patterns=[reads_pattern(prefix)],
-        priority=_FALLBACK_PRIORITY,
+        priority=_TEMPLATE_PRIORITY,
         template={
             # Default (LZ4) codec: a route fetches up to thousands of documents, and
             # best_compression's slower decompression costs more than the disk it saves.
@@ -96,7 +85,7 @@ def _ensure_fallback(client: Elasticsearch, prefix: str) -> None:
     client.indices.put_index_template(
         name=f"{prefix}-api-audit",
         index_patterns=[audit_pattern(prefix)],
-        priority=_FALLBACK_PRIORITY,
+        priority=_TEMPLATE_PRIORITY,
         template={
             "settings": single,
             "mappings": {
