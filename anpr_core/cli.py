@@ -70,6 +70,12 @@ def _indexer(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.retention import run
+
+    return run(args, settings)
+
+
 def _workers(args: argparse.Namespace, settings: Settings) -> int:
     from lpr.workers.service import run
 
@@ -86,6 +92,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "workers": _workers,
     "simulate": _simulate,
     "indexer": _indexer,
+    "retention": _retention,
     "es": _es,
     "settings": _settings,
     "api": _api,
@@ -102,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from indexer.service import add_parser as add_indexer_parser
 
     add_indexer_parser(sub)
+    from indexer.retention import add_parser as add_retention_parser
+
+    add_retention_parser(sub)
     from lpr.simulator.cli import add_parser as add_simulate_parser
     from lpr.workers.service import add_parser as add_workers_parser
 
