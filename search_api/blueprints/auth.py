@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from search_api.context import services, set_result_count
 from search_api.errors import ApiError, FieldError
-from search_api.registry import endpoint
+from search_api.registry import bearer_token, endpoint
 from search_api.roles import ADMINS, ALL_ROLES
 from search_api.schemas import LoginBody, NewUserBody
 from search_api.tokens import COOKIE_NAME
@@ -40,6 +40,26 @@ def login(body: LoginBody):  # type: ignore[no-untyped-def]
     response.set_cookie(
         COOKIE_NAME, token, max_age=minutes * 60, httponly=True, samesite="Strict", secure=request.is_secure
     )
+    return response
+
+
+@endpoint(
+    bp,
+    "/auth/logout",
+    method="POST",
+    roles=None,
+    summary="log out: clears the HttpOnly session cookie (a bearer token stays valid until it expires)",
+)
+def logout():  # type: ignore[no-untyped-def]
+    # Public, so that a page whose token has already expired can still drop its cookie; a valid
+    # token names the user in the audit record.
+    token = bearer_token()
+    user = services().signer.verify(token) if token else None
+    if user is not None:
+        g.user = user
+    response = jsonify(logged_out=True)
+    response.delete_cookie(COOKIE_NAME, httponly=True, samesite="Strict", secure=request.is_secure)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
