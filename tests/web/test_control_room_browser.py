@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from elasticsearch import Elasticsearch, helpers
@@ -34,6 +37,7 @@ ARGS = [
 TARGET = "38거1234"  # a plate no other suite uses: their exact counts stay theirs
 SEEN = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 ROUTE = [("C01", 0), ("C02", 3), ("C05", 9)]
+CAMERAS: dict[str, dict[str, Any]] = {}  # the served app's cameras (config/cameras.toml), set by `server`
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +58,7 @@ def server(web_settings: Settings, es_client: Elasticsearch) -> Iterator[str]:
     app = create_app(es_settings, es=es_client)
     seed_demo_users(app.extensions["anpr"].users)
     cameras = app.extensions["anpr"].cameras
+    CAMERAS.update(cameras)
     actions = []
     for camera_id, minutes in ROUTE:
         camera = cameras[camera_id]
@@ -170,3 +175,173 @@ def test_an_expired_session_shows_a_message_and_goes_back_to_login(page) -> None
     page.click("#search-form button[type=submit]")
     page.wait_for_selector("#message:has-text('세션이 만료')")
     assert page.locator("#view-login").is_visible()
+
+
+# ---- the map (Leaflet), the exports and logging out -------------------------------------------
+
+
+def outside_requests(page, server: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every request the page makes from now on that does not go to the app itself."""
+    seen: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else seen.append(r.url))
+    return seen
+
+
+def page_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Console errors (a CSP violation is one) and uncaught exceptions from now on."""
+    errors: list[str] = []
+    # A refused request (the first /auth/me before logging in) is logged as a failed resource load.
+    refused = "the server responded with a status of 401"
+
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error" and refused not in message.text:
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def test_the_alert_board_map_is_leaflet_with_the_camera_network_and_each_hit(
+    browser, server: str, es_client: Elasticsearch, web_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    outside, errors = outside_requests(page, server), page_errors(page)
+    page.goto(server)
+    log_in(page, "operator")
+    page.wait_for_selector("#stream-state:has-text('실시간')")
+    board = page.locator("#alert-map")
+    assert "leaflet-container" in (board.get_attribute("class") or ""), (
+        "Leaflet did not load: are search_api/web/static/vendor/leaflet/* there (scripts/setup)?"
+    )
+    # The base layer: Asan-si and its 읍면동 as Leaflet vector paths, then the camera network on top.
+    page.wait_for_selector("#alert-map[data-basemap]")
+    assert int(board.get_attribute("data-basemap") or 0) > 10
+    markers = board.locator(".leaflet-overlay-pane path.camera-marker")
+    assert markers.count() == len(CAMERAS) == 45
+    assert board.locator(".leaflet-overlay-pane path.camera-C01.state-unknown").count() == 1
+    assert board.locator(".leaflet-overlay-pane path.road").count() >= 5
+    # Each open alert is a Leaflet marker where its read was taken; a new one appears live.
+    alert_id = simulate_watchlisted_read(es_client, web_settings.index_prefix, "56다1212")
+    page.locator(f"li.alert[data-alert-id='{alert_id}']").wait_for(timeout=2000)
+    hits = board.locator(".leaflet-overlay-pane path.alert-hit.open")
+    assert hits.count() == page.locator("li.alert.open").count() >= 1
+    # Clicking where an alert was seen centres the map on it (simulate_watchlisted_read: 36.79, 127.0).
+    page.locator(f"li.alert[data-alert-id='{alert_id}'] .where").click()
+    lat, lon = map(float, (board.get_attribute("data-center") or "0,0").split(","))
+    assert abs(lat - 36.79) < 1e-3 and abs(lon - 127.0) < 1e-3
+    # The camera-health view has its own map, markers coloured by state.
+    page.click("#nav [data-view=cameras]")
+    page.locator("#camera-map .leaflet-overlay-pane path.camera-marker").first.wait_for()
+    assert page.locator("#camera-map path.camera-marker").count() == 45
+    assert outside == [], outside
+    assert errors == [], errors
+    context.close()
+
+
+def test_the_route_is_a_polyline_in_time_order_and_the_timeline_pans_the_map(page) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, "analyst")
+    fill_search(page, TARGET)
+    page.click("#search-form button[type=submit]")
+    page.locator("#results tbody tr").first.locator("button.open-route").click()
+    route_map = page.locator("#route-map")
+    line = route_map.locator(".leaflet-overlay-pane path.route-line")
+    line.wait_for()
+    # One SVG path through every sighting: a move then a line to each next one.
+    path = line.get_attribute("d") or ""
+    assert path.count("M") == 1 and path.count("L") == len(ROUTE) - 1, path
+    stops = route_map.locator(".leaflet-marker-pane .route-stop")
+    assert stops.all_inner_texts() == [str(i + 1) for i in range(len(ROUTE))]
+    # The numbered stops are the sightings' cameras in time order (each marker's title names it).
+    titles = [stops.nth(i).get_attribute("title") or "" for i in range(stops.count())]
+    assert [title.split(". ")[1] for title in titles] == [camera for camera, _ in ROUTE]
+    # Clicking the last timeline entry pans the map to that camera and marks its stop.
+    page.locator("#timeline li").nth(2).click()
+    last = CAMERAS[ROUTE[2][0]]
+    lat, lon = map(float, (route_map.get_attribute("data-center") or "0,0").split(","))
+    assert abs(lat - float(last["lat"])) < 1e-3 and abs(lon - float(last["lon"])) < 1e-3
+    assert route_map.locator(".route-stop.selected").inner_text() == "3"
+    page.locator("#timeline li").nth(0).click()
+    first = CAMERAS[ROUTE[0][0]]
+    lat, lon = map(float, (route_map.get_attribute("data-center") or "0,0").split(","))
+    assert abs(lat - float(first["lat"])) < 1e-3 and abs(lon - float(first["lon"])) < 1e-3
+    assert route_map.locator(".route-stop.selected").inner_text() == "1"
+
+
+def export(page, fmt: str) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
+    """Click an export button: the response's content type and the downloaded file's bytes."""
+    with (
+        page.expect_response(lambda r: "/api/v1/exports/reads" in r.url) as response_info,
+        page.expect_download(timeout=30_000) as download_info,
+    ):
+        page.click(f"[data-export={fmt}]")
+    response = response_info.value
+    assert response.status == 200, response.text()
+    download = download_info.value
+    assert download.suggested_filename.endswith(f".{fmt}"), download.suggested_filename
+    return response.headers["content-type"], Path(download.path()).read_bytes()
+
+
+def test_pdf_geojson_and_kml_exports_each_download_a_valid_file(page) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, "analyst")
+    fill_search(page, TARGET)
+    page.set_default_timeout(30_000)  # the PDF draws a map and embeds crops
+
+    content_type, pdf = export(page, "pdf")
+    assert content_type.startswith("application/pdf")
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+
+    content_type, raw = export(page, "geojson")
+    assert content_type.startswith("application/geo+json")
+    collection = json.loads(raw)
+    assert collection["type"] == "FeatureCollection"
+    points = [f for f in collection["features"] if f["geometry"]["type"] == "Point"]
+    assert len(points) == len(ROUTE)
+    assert {f["properties"]["plate"] for f in points} == {TARGET}
+
+    content_type, raw = export(page, "kml")
+    assert content_type.startswith("application/vnd.google-earth.kml+xml")
+    root = ElementTree.fromstring(raw)
+    placemarks = root.findall(".//{http://www.opengis.net/kml/2.2}Placemark")
+    assert len(placemarks) >= len(ROUTE)
+    assert TARGET in raw.decode("utf-8")
+    assert page.locator("#message.info").is_visible()
+
+
+def test_logout_returns_to_login_and_the_next_api_call_is_unauthorised(page) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, "analyst")
+    page.locator("#nav").wait_for()
+    assert page.evaluate("fetch('/api/v1/auth/me').then(r => r.status)") == 200
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/logout")) as logout_info:
+        page.click("#logout")
+    assert logout_info.value.status == 200
+    page.locator("#view-login").wait_for(state="visible")
+    assert page.locator("#nav").is_hidden()
+    assert page.locator("#who").inner_text() == ""
+    # The HttpOnly cookie is gone from the browser, so the page's next call is refused...
+    assert not [c for c in page.context.cookies() if c["name"] == "anpr_session"]
+    assert page.evaluate("fetch('/api/v1/auth/me').then(r => r.status)") == 401
+    # ...and reloading the page does not log back in.
+    page.reload()
+    page.locator("#view-login").wait_for(state="visible")
+    assert page.locator("#nav").is_hidden()
+
+
+def test_without_the_map_library_the_page_says_so_and_still_works(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.route("**/vendor/leaflet/**", lambda route: route.fulfill(status=404, body="not found"))
+    page.goto(server)
+    log_in(page, "operator")
+    page.wait_for_selector("#stream-state:has-text('실시간')")
+    notice = page.locator("#alert-map.map-unavailable")
+    assert "지도를 사용할 수 없습니다" in notice.inner_text()
+    assert page.locator("#alert-map .leaflet-container, #alert-map.leaflet-container").count() == 0
+    page.click("#nav [data-view=cameras]")
+    assert page.locator(".camera").count() == 45  # the list views work without the map
+    page.click("#lang")
+    assert "map is unavailable" in page.locator("#camera-map").inner_text()
+    context.close()

@@ -2,10 +2,12 @@
 // Every failure ends as a visible message; a 401 from any call means the session is gone → login view.
 import { api, apiJson, apiUrl, ApiError } from "./api.js";
 import { applyTranslations, currentLanguage, setLanguage, t } from "./i18n.js";
-import { drawNetwork } from "./map.js";
+import { createMap } from "./map.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { cameras: [], cameraById: new Map(), stream: null, alerts: [], user: null };
+// Leaflet maps per view (null where the map library is unavailable); made once the page loads.
+const maps = { alerts: null, route: null, cameras: null };
 // What each role may open: mirrors search_api/roles.py, so nobody is shown a view that answers 403.
 const VIEWS = {
   operator: ["alerts", "cameras"],
@@ -50,6 +52,17 @@ function show(view) {
   for (const button of document.querySelectorAll("#nav [data-view]")) button.classList.toggle("active", button.dataset.view === view);
   if (view === "cameras") loadCameras().catch(fail);
   if (view === "alerts") drawAlertMap();
+  maps[view]?.refresh();
+}
+
+// The session cookie is HttpOnly: only the server can clear it.
+async function endSession() {
+  try {
+    await api("/auth/logout", { method: "POST" });
+    logout("");
+  } catch (error) {
+    logout(error instanceof ApiError && error.status === 0 ? t("logout_failed") : explain(error));
+  }
 }
 
 function logout(message) {
@@ -97,6 +110,7 @@ async function loadCameras() {
   const { cameras } = await apiJson("/cameras");
   state.cameras = cameras;
   state.cameraById = new Map(cameras.map((c) => [c.id, c]));
+  for (const map of Object.values(maps)) map?.setCameras(cameras);
   const grid = $("#camera-grid");
   grid.replaceChildren(
     ...cameras.map((camera) => {
@@ -161,6 +175,7 @@ function alertItem(alert) {
   text.querySelector(".plate").textContent = alert.plate;
   text.querySelector(".kind").textContent = t(`match_${alert.match_kind}`);
   text.querySelector(".where").textContent = cameraName(alert.camera_id);
+  text.querySelector(".where").onclick = () => maps.alerts?.focusAlert(alert.alert_id);
   text.querySelector("time").textContent = formatTime(alert.best_seen ?? alert.created_at);
   text.querySelector(".why").textContent = [alert.reason, alert.case_number].filter(Boolean).join(" · ");
   item.append(text);
@@ -186,9 +201,7 @@ function alertPosition(alert) {
 }
 
 function drawAlertMap() {
-  if (!state.cameras.length) return;
-  const open = state.alerts.filter((a) => !a.acknowledged).map(alertPosition).filter(Boolean);
-  drawNetwork($("#alert-map"), state.cameras, { highlight: open });
+  maps.alerts?.showAlerts(state.alerts, alertPosition);
 }
 
 function openStream() {
@@ -324,16 +337,22 @@ async function openRoute(plate, params) {
     params: { ...reasonOnly(params), from: params.from, to: params.to },
   });
   $("#route-plate").textContent = `${route.plate} · ${t("sightings", { n: route.count })}`;
-  $("#timeline").replaceChildren(
-    ...route.sightings.map((s) => {
-      const item = document.createElement("li");
-      const gap = s.gap_s === undefined || s.gap_s === null ? "" : ` (+${Math.round(s.gap_s / 60)}′)`;
-      item.textContent = `${formatTime(s.seen)} — ${cameraName(s.camera_id)}${gap}`;
-      return item;
-    }),
-  );
+  const located = route.sightings.filter((s) => Number.isFinite(s.lat) && Number.isFinite(s.lon));
+  const items = route.sightings.map((s) => {
+    const item = document.createElement("li");
+    const gap = s.gap_s === undefined || s.gap_s === null ? "" : ` (+${Math.round(s.gap_s / 60)}′)`;
+    item.textContent = `${formatTime(s.seen)} — ${cameraName(s.camera_id)}${gap}`;
+    const stop = located.indexOf(s); // the numbered marker of this sighting; -1 when it has no position
+    item.dataset.stop = String(stop);
+    item.onclick = () => {
+      for (const other of items) other.classList.toggle("selected", other === item);
+      maps.route?.focusStop(stop);
+    };
+    return item;
+  });
+  $("#timeline").replaceChildren(...items);
   show("route");
-  drawNetwork($("#route-map"), state.cameras, { path: route.sightings.filter((s) => Number.isFinite(s.lat)) });
+  maps.route?.showRoute(located);
 }
 
 async function exportSearch(format) {
@@ -372,11 +391,16 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#search-form").addEventListener("submit", search);
   for (const button of document.querySelectorAll("[data-export]")) button.onclick = () => exportSearch(button.dataset.export);
   for (const button of document.querySelectorAll("#nav [data-view]")) button.onclick = () => show(button.dataset.view);
-  $("#logout").onclick = () => logout("");
+  $("#logout").onclick = () => endSession();
   $("#lang").onclick = () => {
     setLanguage(currentLanguage() === "ko" ? "en" : "ko");
+    for (const map of Object.values(maps)) map?.setCameras(state.cameras);
     renderAlerts();
   };
+  const [alertMap, routeMap, cameraMap] = await Promise.all(
+    ["#alert-map", "#route-map", "#camera-map"].map((selector) => createMap($(selector))),
+  );
+  Object.assign(maps, { alerts: alertMap, route: routeMap, cameras: cameraMap });
   try {
     await start(); // a still-valid cookie skips the login form
   } catch (error) {
