@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 SEGMENT_PREFIX = "seg-"
 SEGMENT_SUFFIX = ".jsonl"
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
@@ -131,17 +133,23 @@ class JournalReader:
         segments = _segments(self.directory)
         return Position(segments[0] if segments else 0, 0)
 
-    def read_batch(self, max_records: int = 5000, max_wait_s: float = 0.2) -> Batch:
-        """Up to `max_records` records; waits up to `max_wait_s` for the first one to arrive."""
+    def read_batch(
+        self, max_records: int = 5000, max_wait_s: float = 0.2, start: Position | None = None
+    ) -> Batch:
+        """Up to `max_records` records after `start` (default: the committed position); waits up
+        to `max_wait_s` for the first one to arrive.
+
+        A consumer that pipelines passes the end of the batch still in flight as `start`; it must
+        still commit batches in order, so the committed position never skips an unacknowledged one.
+        """
         deadline = time.monotonic() + max_wait_s
         while True:
-            batch = self._read(max_records)
+            batch = self._read(max_records, start or self.position())
             if batch.records or batch.quarantined or time.monotonic() >= deadline:
                 return batch
             time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
-    def _read(self, max_records: int) -> Batch:
-        position = self.position()
+    def _read(self, max_records: int, position: Position) -> Batch:
         records: list[dict[str, Any]] = []
         quarantined = 0
         segment, offset = position.segment, position.offset
@@ -236,7 +244,7 @@ def _decode(line: bytes) -> tuple[dict[str, Any] | None, str]:
     if zlib.crc32(body) != expected:
         return None, "checksum mismatch"
     try:
-        record = json.loads(body)
+        record = orjson.loads(body)
     except ValueError as exc:
         return None, f"invalid JSON: {exc}"
     if not isinstance(record, dict):

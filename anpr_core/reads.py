@@ -17,6 +17,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamps must carry a timezone (UTC)")
+    if value.tzinfo is UTC:
+        return value  # the common case (journal records are written in UTC): skip the conversion
     return value.astimezone(UTC)
 
 

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import logging
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, helpers
 from pydantic import ValidationError
 
 from anpr_core.elastic.indices import watchlist_index
-from anpr_core.journal import JournalReader
+from anpr_core.journal import Batch, JournalReader
 from anpr_core.reads import PlateRead
 from indexer.alerts import alert_document, write_alerts
+from indexer.bulk import BulkBackpressure, IndexAction, bulk_index
 from indexer.documents import read_action
 from indexer.watchlist_matcher import WatchlistIndex
 
@@ -31,7 +37,32 @@ class ConsumerStats:
     last_error: str | None = None
 
 
+def tune_garbage_collector() -> None:
+    """Each batch allocates hundreds of thousands of short-lived objects; with the default
+    thresholds the collector runs every 700 allocations and costs a quarter of the indexer's CPU.
+    Objects alive after start-up are frozen out of the collector's scans."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+@dataclass
+class _InFlight:
+    """A batch handed to Elasticsearch whose journal position is not committed yet."""
+
+    batch: Batch
+    reads: int
+    alerts: list[dict[str, Any]]
+    future: Future[None]
+
+
 class ReadIndexer:
+    """Consumes the journal in order; while one batch is being indexed the next is prepared.
+
+    The position is committed strictly batch by batch after Elasticsearch acknowledged it, so a
+    crash at any point replays at most the unacknowledged batches, and replaying is harmless:
+    reads are indexed under their read id and alerts under an id made from read and entry.
+    """
+
     def __init__(
         self,
         client: Elasticsearch,
@@ -48,6 +79,12 @@ class ReadIndexer:
         self._watchlist_loaded_at = 0.0
         self.stats = ConsumerStats()
         self._backoff = 0.5
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer-send")
+        self._in_flight: _InFlight | None = None
+        # A failed batch is read again: remember what was already set aside or announced.
+        self._quarantined_keys: set[bytes] = set()
+        self._announced_alerts: set[str] = set()
+        self._quarantine_lock = threading.Lock()
 
     def refresh_watchlist(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._watchlist_loaded_at < self.watchlist_refresh_s:
@@ -65,51 +102,92 @@ class ReadIndexer:
         self._watchlist_loaded_at = time.monotonic()
 
     def step(self) -> int:
-        """Handle one batch; returns the number of reads indexed (0 when idle or retrying)."""
+        """Prepare the next batch, settle the one in flight, send the next.
+
+        Returns the number of reads whose position was committed in this step (0 when idle, when
+        the first batch has just been sent, or when Elasticsearch failed and the batch is retried).
+        """
         self.refresh_watchlist()
-        batch = self.reader.read_batch(self.batch_size, self.max_wait_s)
-        if not batch.records:
-            if batch.quarantined:
-                self.reader.commit(batch)
-                self.stats.quarantined += batch.quarantined
-            return 0
+        start = self._in_flight.batch.end if self._in_flight else None
+        batch = self.reader.read_batch(self.batch_size, self.max_wait_s, start=start)
+        reads = self._valid_reads(batch)
+        alerts = [alert_document(read, match) for read in reads for match in self.watchlist.match(read)]
+        actions = [read_action(read, self.prefix) for read in reads]
+        committed = self._settle()
+        if committed is None:
+            return 0  # the batch in flight failed: `batch` was read past it, so drop it too
+        if batch.records:
+            future = self._pool.submit(self._send, actions, alerts)
+            self._in_flight = _InFlight(batch, len(reads), alerts, future)
+        elif batch.quarantined:
+            self.reader.commit(batch)
+            self.stats.quarantined += batch.quarantined
+        return committed
+
+    def drain(self) -> int:
+        """Wait for the batch in flight and commit it (on shutdown)."""
+        return self._settle() or 0
+
+    def close(self) -> None:
+        self.drain()
+        self._pool.shutdown(wait=True)
+
+    def _valid_reads(self, batch: Batch) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for record in batch.records:
             try:
                 reads.append(PlateRead.model_validate(record))
             except ValidationError as exc:
-                self.reader.quarantine(str(record).encode(), f"not a valid read: {exc.errors()[0]['msg']}")
-                self.stats.quarantined += 1
-        alerts = [alert_document(read, match) for read in reads for match in self.watchlist.match(read)]
+                reason = f"not a valid read: {exc.errors()[0]['msg']}"
+                batch.quarantined += self._quarantine(orjson.dumps(record), reason)
+        return reads
+
+    def _quarantine(self, line: bytes, reason: str) -> int:
+        with self._quarantine_lock:
+            key = hashlib.blake2b(line, digest_size=16).digest()
+            if key in self._quarantined_keys:
+                return 0
+            self._quarantined_keys.add(key)
+            self.reader.quarantine(line, reason)
+            return 1
+
+    def _settle(self) -> int | None:
+        """Wait for the batch in flight; commit it, or on failure back off and return None."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return 0
         try:
-            self._bulk([read_action(read, self.prefix) for read in reads])
-            write_alerts(self.client, self.prefix, alerts)
-        except (TransportConnectionError, TransportError, ApiError) as exc:
+            in_flight.future.result()
+        except (TransportConnectionError, TransportError, ApiError, BulkBackpressure) as exc:
             self.stats.failed_attempts += 1
             self.stats.last_error = str(exc)
             log.warning("Elasticsearch unavailable, will retry in %.1f s: %s", self._backoff, exc)
-            if alerts:
-                log.warning("matched while Elasticsearch is down: %s", [a["plate"] for a in alerts])
+            self._announce_locally(in_flight.alerts)
             time.sleep(self._backoff)
             self._backoff = min(self._backoff * 2, 30.0)
-            return 0  # position not committed: the batch is read again
+            return None  # position not committed: the batch is read again
         self._backoff = 0.5
-        self.reader.commit(batch)
-        self.stats.indexed += len(reads)
-        self.stats.alerts += len(alerts)
-        self.stats.quarantined += batch.quarantined
-        return len(reads)
+        self.reader.commit(in_flight.batch)
+        self.stats.indexed += in_flight.reads
+        self.stats.alerts += len(in_flight.alerts)
+        self.stats.quarantined += in_flight.batch.quarantined
+        return in_flight.reads
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> None:
-        failures = []
-        for ok, item in helpers.streaming_bulk(
-            self.client, actions, chunk_size=2000, max_retries=5, initial_backoff=0.5,
-            raise_on_error=False, raise_on_exception=True,
-        ):  # fmt: skip
-            if not ok:
-                failures.append(item)
-        if failures:
-            # Per-document rejections (mapping errors) would repeat forever: quarantine them.
-            for item in failures:
-                self.reader.quarantine(str(item).encode(), "rejected by Elasticsearch")
-                self.stats.quarantined += 1
+    def _send(self, actions: list[IndexAction], alerts: list[dict[str, Any]]) -> None:
+        # Per-document rejections (mapping errors) would repeat forever: quarantine them.
+        for failure in bulk_index(self.client, actions):
+            reason = f"rejected by Elasticsearch ({failure.status}): {failure.error}"
+            self.stats.quarantined += self._quarantine(orjson.dumps(failure.action.source), reason)
+        write_alerts(self.client, self.prefix, alerts)
+
+    def _announce_locally(self, alerts: list[dict[str, Any]]) -> None:
+        """Watchlist hits are matched even while Elasticsearch is down: say so in the log (an
+        operator's terminal, journald, a log shipper) once each; they are stored when it is back."""
+        for alert in alerts:
+            if alert["alert_id"] in self._announced_alerts:
+                continue
+            self._announced_alerts.add(alert["alert_id"])
+            log.error(
+                "watchlist hit while Elasticsearch is down: %s at %s (%s, %s match), read %s",
+                alert["plate"], alert["camera_id"], alert["reason"], alert["match_kind"], alert["read_id"],
+            )  # fmt: skip

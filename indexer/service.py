@@ -11,7 +11,7 @@ from prometheus_client import Counter, Gauge, start_http_server
 from anpr_core.elastic.client import make_client
 from anpr_core.journal import JournalReader
 from anpr_core.settings import Settings
-from indexer.consumer import ReadIndexer
+from indexer.consumer import ReadIndexer, tune_garbage_collector
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    tune_garbage_collector()
     log.info("indexing %s into %s-reads", settings.paths.journal, prefix)
     seen = (0, 0, 0, 0)
     while not stopping:

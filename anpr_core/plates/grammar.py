@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from anpr_core.plates.alphabet import DIPLOMATIC_PREFIXES, REGIONS, USE_OF_CHAR, PlateUse
 from anpr_core.plates.errors import InvalidPlate
@@ -85,6 +86,9 @@ def vehicle_class_of(class_digits: str) -> VehicleClass:
     return VehicleClass.EMERGENCY
 
 
+# Plates repeat (the same car passes many cameras; the indexer parses each read twice) and a
+# Plate is immutable, so parsed plates are shared.
+@lru_cache(maxsize=65_536)
 def parse_plate(raw: str) -> Plate:
     text = normalize_plate_text(raw)
     diplomatic = _DIPLOMATIC_RE.match(text)

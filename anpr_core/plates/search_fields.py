@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from anpr_core.plates.grammar import Plate
 
+# Canonical plates hold only ASCII digits and Hangul syllables: deleting the Hangul leaves the digits.
+_NOT_DIGITS = {code: None for code in range(0xAC00, 0xD7A4)}
+
 
 def plate_search_fields(plate: Plate) -> dict[str, str]:
     return {
@@ -11,7 +14,7 @@ def plate_search_fields(plate: Plate) -> dict[str, str]:
         # `*3456` becomes a prefix query on the reversed plate: fast on a keyword field.
         "plate_reversed": plate.text[::-1],
         "serial": plate.serial,
-        "digits": "".join(ch for ch in plate.text if ch.isdigit()),
+        "digits": plate.text.translate(_NOT_DIGITS),
         "use_char": plate.use_char,
         "format": plate.format.value,
         "use": plate.use.value,

@@ -77,7 +77,8 @@ def test_elasticsearch_down_keeps_the_position_and_nothing_is_lost(
                        max_retries=0, request_timeout=1)  # fmt: skip
     failing = ReadIndexer(down, JournalReader(tmp_path), prefix, max_wait_s=0)
     failing._backoff = 0.01
-    assert failing.step() == 0
+    assert failing.step() == 0  # sent
+    assert failing.step() == 0  # failed: nothing committed
     assert failing.stats.failed_attempts == 1
     assert not (tmp_path / "indexer.position").exists()
     run_until_idle(ReadIndexer(es_client, JournalReader(tmp_path), prefix, max_wait_s=0))
@@ -117,3 +118,18 @@ def test_a_malformed_record_is_quarantined_and_the_rest_indexed(
     assert count(es_client, prefix) == 3
     assert indexer.stats.quarantined == 1
     assert "not a valid read" in (tmp_path / "quarantine.jsonl").read_text()
+
+
+def test_a_retried_batch_quarantines_its_malformed_record_once(prefix: str, tmp_path: Path) -> None:
+    journal = ReadJournal(tmp_path)
+    journal.append({"read_id": "bad", "plate": "not a plate"})
+    journal.append_many(make_reads(3))
+    down = make_client(load_settings(elasticsearch={"url": "http://127.0.0.1:9", "password": "x"}),
+                       max_retries=0, request_timeout=1)  # fmt: skip
+    failing = ReadIndexer(down, JournalReader(tmp_path), prefix, max_wait_s=0)
+    failing._backoff = 0.01
+    for _ in range(4):  # send, fail, send again, fail again
+        failing.step()
+    assert failing.stats.failed_attempts == 2
+    lines = (tmp_path / "quarantine.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and "not a valid read" in lines[0]
