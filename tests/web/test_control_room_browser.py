@@ -236,6 +236,9 @@ def test_the_alert_board_map_is_leaflet_with_the_camera_network_and_each_hit(
     page.click("#nav [data-view=cameras]")
     page.locator("#camera-map .leaflet-overlay-pane path.camera-marker").first.wait_for()
     assert page.locator("#camera-map path.camera-marker").count() == 45
+    page.click(".camera[data-camera=C17]")  # a tile centres the map on its camera
+    lat, lon = map(float, (page.locator("#camera-map").get_attribute("data-center") or "0,0").split(","))
+    assert abs(lat - float(CAMERAS["C17"]["lat"])) < 1e-3 and abs(lon - float(CAMERAS["C17"]["lon"])) < 1e-3
     assert outside == [], outside
     assert errors == [], errors
     context.close()

@@ -119,6 +119,7 @@ async function loadCameras() {
       const tile = document.createElement("div");
       tile.className = `camera ${status}`;
       tile.dataset.camera = camera.id;
+      tile.onclick = () => maps.cameras?.focusCamera(camera.id);
       const fps = health.fps ?? health.frames_per_s ?? health.frames_per_second;
       const last = health.last_read_at ?? health.last_read;
       tile.innerHTML = "<b></b><span class=name></span><span class=state></span><span class=fps></span><span class=last></span>";

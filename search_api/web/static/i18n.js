@@ -16,7 +16,7 @@ const TEXT = {
     unknown: "알 수 없음", degraded: "저하", fps: "초당 프레임", last_read: "마지막 판독", sightings: "목격 {n}건",
     exported: "내보내기 완료", need_plate: "번호판을 입력하십시오.",
     map_unavailable: "지도를 사용할 수 없습니다 (지도 라이브러리 파일 없음: scripts/setup 실행 필요). 목록은 그대로 사용할 수 있습니다.",
-    timeline_hint: "항목을 누르면 지도에서 위치를 보여 줍니다.",
+    timeline_hint: "항목을 누르면 지도에서 위치를 보여 줍니다.", connecting: "연결 중",
     logout_failed: "로그아웃 요청이 서버에 닿지 않았습니다. 브라우저를 닫아 세션을 끝내십시오.",
   },
   en: {
@@ -37,7 +37,7 @@ const TEXT = {
     degraded: "degraded", fps: "frames/s", last_read: "last read", sightings: "{n} sightings",
     exported: "Exported", need_plate: "Enter a plate.",
     map_unavailable: "The map is unavailable (map library files missing: run scripts/setup). The lists still work.",
-    timeline_hint: "Click an entry to show it on the map.",
+    timeline_hint: "Click an entry to show it on the map.", connecting: "connecting",
     logout_failed: "The logout request did not reach the server. Close the browser to end the session.",
   },
 };

@@ -8,7 +8,7 @@
 // When Leaflet's files are missing, each map says so and the rest of the page works as before.
 import { t } from "./i18n.js";
 
-const HEALTH_COLOUR = { up: "#2ea043", degraded: "#d29922", down: "#e74c3c", unknown: "#8b949e" };
+const HEALTH_COLOUR = { up: "#2ea043", connecting: "#d29922", degraded: "#d29922", down: "#e74c3c", unknown: "#8b949e" };
 const BASEMAP_STYLE = {
   city: { color: "#58a6ff", weight: 2, fill: true, fillColor: "#0f1b2a", fillOpacity: 1 },
   emd: { color: "#30465e", weight: 1, dashArray: "3 3", fill: false },
@@ -88,6 +88,7 @@ class ControlMap {
     this.overlay = L.layerGroup().addTo(this.map);
     this.stops = [];
     this.hits = new Map();
+    this.cameras = new Map();
     this.pending = null;
     this.map.on("moveend", () => {
       const centre = this.map.getCenter();
@@ -122,16 +123,19 @@ class ControlMap {
     const L = this.L;
     const first = !this.network.getLayers().length;
     this.network.clearLayers();
+    this.cameras.clear();
     L.geoJSON(networkGeoJSON(cameras), {
       // L.geoJSON applies `style` to every layer, markers included: roads only, or markers lose their class.
       style: (f) => (f.properties.kind === "road" ? { color: "#6e7681", weight: 3, opacity: 0.9, className: "road" } : {}),
       pointToLayer: (feature, latlng) => {
         const { id, name, state } = feature.properties;
         const colour = HEALTH_COLOUR[state] ?? HEALTH_COLOUR.unknown;
-        return L.circleMarker(latlng, {
+        const marker = L.circleMarker(latlng, {
           radius: 6, color: "#0d1117", weight: 1, fillColor: colour, fillOpacity: 1,
           className: `camera-marker camera-${id} state-${state}`,
         }).bindTooltip(label(`${id} ${name} · ${t(state)}`));
+        this.cameras.set(id, marker);
+        return marker;
       },
     }).addTo(this.network);
     if (first && !this.stops.length && !this.hits.size) this.fit(cameras.filter(located).map((c) => [c.lat, c.lon]));
@@ -153,8 +157,15 @@ class ControlMap {
     }
   }
 
+  focusCamera(cameraId) {
+    this.focusMarker(this.cameras.get(cameraId));
+  }
+
   focusAlert(alertId) {
-    const marker = this.hits.get(alertId);
+    this.focusMarker(this.hits.get(alertId));
+  }
+
+  focusMarker(marker) {
     if (!marker) return;
     this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 15), { animate: false });
     marker.openTooltip();
