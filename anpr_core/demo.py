@@ -33,8 +33,8 @@ def services(port: int) -> list[Service]:
     return [
         Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8", "--port", "8554",
                               "--truth", "var/sim/truth.jsonl"]),
-        # 320 px detector input: the whole 45-camera demo has to fit on two cores.
-        Service("workers", [*cli, "workers", "--input-size", "320"]),
+        # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
+        Service("workers", [*cli, "workers"]),
         Service("indexer", [*cli, "indexer"]),
         Service("api", [*cli, "api"]),
     ]  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -113,6 +113,8 @@ class VisionSettings(_Section):
     threads: int = Field(default=2, ge=1, le=64)
     detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
     detector_min_score: float = Field(default=0.5, gt=0, lt=1)
+    # The camera workers' detector: int8 (static quantisation, ~2× faster on a CPU) or fp32.
+    detector_precision: Literal["int8", "fp32"] = "int8"
 
 
 class ApiSettings(_Section):

@@ -45,8 +45,11 @@ class PlateReader:
         input_size: int = 640,
         min_score: float = 0.5,
         model_dir: Path | None = None,
+        precision: str = "fp32",
     ) -> PlateReader:
-        detector = load_detector(model_dir, input_size=input_size, threads=threads, min_score=min_score)
+        detector = load_detector(
+            model_dir, input_size=input_size, threads=threads, min_score=min_score, precision=precision
+        )
         return cls(detector, recognizer)
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FramePlate]]:

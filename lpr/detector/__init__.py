@@ -11,10 +11,18 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
 
 
 def load_detector(
-    model_dir: Path | None = None, input_size: int = 640, threads: int = 2, min_score: float = 0.5
+    model_dir: Path | None = None,
+    input_size: int = 640,
+    threads: int = 2,
+    min_score: float = 0.5,
+    precision: str = "fp32",
 ) -> OnnxPlateDetector:
     return OnnxPlateDetector(
-        model_dir or DEFAULT_MODEL_DIR, input_size=input_size, threads=threads, min_score=min_score
+        model_dir or DEFAULT_MODEL_DIR,
+        input_size=input_size,
+        threads=threads,
+        min_score=min_score,
+        precision=precision,
     )
 
 

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         input_size=args.input_size or settings.vision.detector_input_size,
         min_score=settings.vision.detector_min_score,
         model_dir=settings.vision.detector_model,
+        precision=settings.vision.detector_precision,
     )
     worker = PlateWorker(
         cameras,

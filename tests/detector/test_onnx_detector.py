@@ -11,7 +11,7 @@ import pytest
 
 from lpr.detector import DetectorUnavailable, load_detector
 from lpr.detector.nms import non_max_suppression
-from lpr.detector.onnx_detector import letterbox
+from lpr.detector.onnx_detector import letterbox, letterbox_shape
 from tests.conftest import SHARED_DATA
 from training.detector.composites import is_validation_scene
 
@@ -40,6 +40,14 @@ def test_letterbox_keeps_the_aspect_ratio_and_centres_the_frame() -> None:
     assert (canvas[:140] == 114).all() and (canvas[140:500] == 0).all()
 
 
+def test_a_wide_frame_gets_the_smallest_canvas_that_is_a_multiple_of_the_stride() -> None:
+    assert letterbox_shape(720, 1280, 640) == (384, 640)  # 360 rows rounded up to 32s
+    assert letterbox_shape(360, 640, 416) == (256, 416)
+    assert letterbox_shape(1000, 800, 640) == (640, 512)
+    canvas, scale, (left, top) = letterbox(np.zeros((720, 1280, 3), np.uint8), 640, (384, 640))
+    assert canvas.shape == (384, 640, 3) and scale == pytest.approx(0.5) and (left, top) == (0, 12)
+
+
 def test_nms_of_nothing_is_nothing_and_disjoint_boxes_all_stay() -> None:
     assert non_max_suppression(np.zeros((0, 4)), np.zeros(0), 0.5) == []
     boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
@@ -49,6 +57,8 @@ def test_nms_of_nothing_is_nothing_and_disjoint_boxes_all_stay() -> None:
 def test_missing_weights_say_so(tmp_path: Path) -> None:
     with pytest.raises(DetectorUnavailable):
         load_detector(tmp_path)
+    with pytest.raises(DetectorUnavailable, match="must be one of fp32, int8"):
+        load_detector(precision="fp16")
 
 
 def test_a_plain_grey_frame_has_no_plate() -> None:
@@ -57,8 +67,9 @@ def test_a_plain_grey_frame_has_no_plate() -> None:
 
 
 @needs_scenes
-def test_held_out_real_plates_are_found_in_original_pixel_coordinates() -> None:
-    detector = load_detector(threads=1)
+@pytest.mark.parametrize(("precision", "size"), [("fp32", 640), ("int8", 640), ("int8", 416)])
+def test_held_out_real_plates_are_found_in_original_pixel_coordinates(precision: str, size: int) -> None:
+    detector = load_detector(threads=1, precision=precision, input_size=size)
     for scene in _held_out_scenes():
         frame = cv2.imread(str(SCENES / scene["file"]))
         (found,) = detector.detect([frame])
