@@ -107,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
 
     _, val = real_crops(args.plates)
     images = [cv2.imread(str(c.path)) for c in val]
-    one = load_recognizer(threads=1)
     two = load_recognizer(threads=2)
 
     started = time.perf_counter()
@@ -132,17 +131,21 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     sample = images[:200]
-    for label, recognizer in (("1 thread, batch 1", one),):
+    for precision in ("fp32", "int8"):
+        recognizer = load_recognizer(threads=1, precision=precision)
+        assert isinstance(recognizer, OnnxPlateRecognizer)
+        exact = sum(r.text == c.text for r, c in zip(recognizer.read(images), val, strict=True)) / len(val)
         model_times, total_times = [], []
         for image in sample:
             t0 = time.perf_counter()
-            one.log_probs([image])
+            recognizer.log_probs([image])
             t1 = time.perf_counter()
             recognizer.read([image])
             t2 = time.perf_counter()
             model_times.append(t1 - t0)
             total_times.append(t2 - t1)
-        print(f"\nlatency per crop ({label}): model {np.median(model_times) * 1000:.2f} ms, "
+        print(f"\n{precision}: exact {exact:.4f} on the {len(val)} real validation crops; latency per crop "
+              f"(1 thread, batch 1): model {np.median(model_times) * 1000:.2f} ms, "
               f"model + constrained decode {np.median(total_times) * 1000:.2f} ms (median); "
               f"{np.percentile(model_times, 10) * 1000:.2f} / {np.percentile(total_times, 10) * 1000:.2f} ms "
               "(10th percentile: the shared cores are rarely idle)")  # fmt: skip

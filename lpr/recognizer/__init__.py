@@ -30,17 +30,22 @@ class PlateRecognizer(Protocol):
     def read(self, crops: Sequence[np.ndarray]) -> list[PlateReading]: ...
 
 
-def load_recognizer(model_dir: Path | None = None, engine: str = "auto", threads: int = 1) -> PlateRecognizer:
+def load_recognizer(
+    model_dir: Path | None = None, engine: str = "auto", threads: int = 1, precision: str = "fp32"
+) -> PlateRecognizer:
     """The plate recogniser. engine: "onnxruntime" (ONNX Runtime directly), "paddleocr"
     (paddleocr's text-recognition pipeline on its ONNX Runtime engine, same weights and
-    decoder) or "auto" (ONNX Runtime: the same readings with the least overhead)."""
+    decoder) or "auto" (ONNX Runtime: the same readings with the least overhead).
+    precision: "fp32" or "int8" (int8 convolutions, ONNX Runtime engine only)."""
     if model_dir is None:
         model_dir = Path(__file__).resolve().parents[2] / "models" / "recognizer"
     if engine in ("auto", "onnxruntime"):
         from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
 
-        return OnnxPlateRecognizer(model_dir, threads=threads)
+        return OnnxPlateRecognizer(model_dir, threads=threads, precision=precision)
     if engine == "paddleocr":
+        if precision != "fp32":
+            raise RecognizerUnavailable("the paddleocr engine serves the fp32 weights only")
         from lpr.recognizer.paddle_engine import PaddlePlateRecognizer
 
         return PaddlePlateRecognizer(model_dir, threads=threads)

@@ -13,17 +13,23 @@ from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.preprocess import batch_input
 from lpr.recognizer.readings import readings_from_log_probs
 
-MODEL_FILE = "plate_rec.onnx"
+# fp32 is the exported model; int8 is its static quantisation (scripts/quantize_models).
+MODEL_FILES = {"fp32": "plate_rec.onnx", "int8": "plate_rec.int8.onnx"}
 CHARSET_FILE = "charset.txt"
 MAX_BATCH = 64
 
 
 class OnnxPlateRecognizer:
-    def __init__(self, model_dir: Path, threads: int = 1, calibrated: bool = True) -> None:
-        model, charset = model_dir / MODEL_FILE, model_dir / CHARSET_FILE
+    def __init__(
+        self, model_dir: Path, threads: int = 1, calibrated: bool = True, precision: str = "fp32"
+    ) -> None:
+        if precision not in MODEL_FILES:
+            choices = ", ".join(sorted(MODEL_FILES))
+            raise RecognizerUnavailable(f"recogniser precision must be one of {choices}, not {precision!r}")
+        model, charset = model_dir / MODEL_FILES[precision], model_dir / CHARSET_FILE
         if not model.is_file() or not charset.is_file():
             raise RecognizerUnavailable(
-                f"recogniser weights not found in {model_dir} ({MODEL_FILE}, {CHARSET_FILE})"
+                f"recogniser weights not found in {model_dir} ({model.name}, {CHARSET_FILE})"
             )
         self.session = cpu_session(model, threads)
         # The dictionary travels with the weights, so a model keeps working if the alphabet grows.

@@ -45,7 +45,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     healths = {c.id: CameraHealth(c.id) for c in cameras}
     threads = settings.vision.threads
     reader = PlateReader.load(
-        load_recognizer(settings.vision.recognizer_model, threads=threads),
+        load_recognizer(
+            settings.vision.recognizer_model, threads=threads, precision=settings.vision.recognizer_precision
+        ),
         threads=threads,
         input_size=args.input_size or settings.vision.detector_input_size,
         min_score=settings.vision.detector_min_score,

@@ -46,3 +46,18 @@ def test_missing_weights_or_unknown_engine_say_why(tmp_path: Path) -> None:
         load_recognizer(tmp_path, engine="paddleocr")
     with pytest.raises(RecognizerUnavailable, match="unknown recogniser engine"):
         load_recognizer(engine="tesseract")
+    with pytest.raises(RecognizerUnavailable, match="precision must be one of fp32, int8"):
+        load_recognizer(precision="fp16")
+
+
+@needs_data
+def test_int8_weights_read_held_out_crops_as_well_as_fp32() -> None:
+    _, validation = real_crops(SHARED_DATA / "plates")
+    sample = validation[:120]
+    images = [cv2.imread(str(c.path)) for c in sample]
+    fp32 = load_recognizer(precision="fp32").read(images)
+    int8 = load_recognizer(precision="int8").read(images)
+    exact = {name: sum(r.text == c.text for r, c in zip(reads, sample, strict=True))
+             for name, reads in (("fp32", fp32), ("int8", int8))}  # fmt: skip
+    assert exact["int8"] >= exact["fp32"] - 2, exact
+    assert sum(a.text == b.text for a, b in zip(fp32, int8, strict=True)) >= 114
