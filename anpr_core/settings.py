@@ -105,6 +105,8 @@ class RetentionSettings(_Section):
 
 class CameraSettings(_Section):
     registry_path: Path = PROJECT_ROOT / "config" / "cameras.toml"
+    # A plate read again at the same camera within this many seconds is the same pass.
+    repeat_window_s: float = Field(default=10.0, ge=0, le=300)
 
 
 class VisionSettings(_Section):

@@ -22,6 +22,7 @@ class CameraHealth:
     frames: int = 0
     processed_frames: int = 0
     reads: int = 0
+    repeats_suppressed: int = 0  # the same plate again within the repeat window: not a new pass
     last_error: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

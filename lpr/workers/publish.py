@@ -45,7 +45,7 @@ class HealthPublisher(threading.Thread):
             actions = [
                 {"_index": self.index, "_id": cid, "_source": h.document()} for cid, h in self.healths.items()
             ]
-            helpers.bulk(self._client, actions, request_timeout=3)
+            helpers.bulk(self._client.options(request_timeout=3), actions)
             self.published += 1
             return True
         except Exception as exc:  # any ES failure: log, count, retry next round

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         settings.paths.crops,
         worker_name=f"{socket.gethostname()}:{os.getpid()}",
         healths=healths,
+        repeat_window_s=settings.cameras.repeat_window_s,
     )
     feeds = {c.id: FeedReader(c.id, c.stream_url, healths[c.id]) for c in cameras}
     for feed in feeds.values():

@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -47,11 +48,39 @@ class Journal(Protocol):
 
 
 @dataclass
+class _RecentRead:
+    plate: str
+    plates: frozenset[str]  # the plate and its alternatives
+    last_seen: datetime
+
+
+@dataclass
 class _CameraState:
     camera: Camera
     health: CameraHealth
     gate: MotionGate
     tracker: IouTracker
+    recent: deque[_RecentRead] = field(default_factory=lambda: deque(maxlen=64))
+
+
+def _one_substitution_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
+def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], first_seen: datetime,
+               last_seen: datetime, window_s: float) -> bool:  # fmt: skip
+    """The same vehicle read again at the same camera moments later: a track that broke up
+    (occlusion, a missed detection) or a car waiting at a light. No car passes one camera twice
+    within the window, so the later read is a repeat, not a second pass (the usual "duplicate
+    read suppression" of ANPR products)."""
+    for recent in state.recent:
+        if (first_seen - recent.last_seen).total_seconds() > window_s:
+            continue
+        same = plate in recent.plates or recent.plate in alternatives
+        if same or _one_substitution_apart(plate, recent.plate):
+            recent.last_seen = max(recent.last_seen, last_seen)  # still there: keep suppressing
+            return True
+    return False
 
 
 class PlateWorker:
@@ -64,6 +93,7 @@ class PlateWorker:
         worker_name: str = "worker-1",
         max_missed_s: float = 0.6,
         healths: dict[str, CameraHealth] | None = None,
+        repeat_window_s: float = 10.0,
     ) -> None:
         healths = healths or {}
         self.states = {
@@ -77,6 +107,7 @@ class PlateWorker:
         }
         self.reader, self.journal, self.crop_root, self.worker_name = reader, journal, crop_root, worker_name
         self.emit_latency_s: list[float] = []
+        self.repeat_window_s = repeat_window_s
 
     def process(self, batch: Sequence[tuple[str, datetime, np.ndarray]]) -> list[PlateRead]:
         """One batch of (camera id, capture time, frame); returns the reads made durable."""
@@ -117,6 +148,12 @@ class PlateWorker:
                 continue
             if result is None:
                 continue
+            alternatives = frozenset(p for p, _ in result.alternatives)
+            if _is_repeat(state, result.plate, alternatives, track.first_seen, track.last_seen,
+                          self.repeat_window_s):  # fmt: skip
+                state.health.repeats_suppressed += 1
+                continue
+            state.recent.append(_RecentRead(result.plate, alternatives | {result.plate}, track.last_seen))
             camera = state.camera
             read_id = make_read_id(camera.id, track.first_seen, track.key)
             crop_ref = None
