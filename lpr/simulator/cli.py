@@ -1,4 +1,10 @@
-"""`scripts/simulate_cameras` / `anpr simulate`: serve N simulated cameras until interrupted."""
+"""`scripts/simulate_cameras` / `anpr simulate`: serve N simulated cameras until interrupted.
+
+Besides each camera's random traffic: `--journey PLATE:C01,C02,C03[@SECONDS]` (repeatable) sends
+one vehicle through those cameras in order, and `--road-journeys N` sends about N vehicles an hour
+along roads of the camera registry. Travel times between cameras are distance / `--speed-kmh`,
+times `--time-scale` (0.01 turns a 10-minute drive into 6 s), unless a journey gives @SECONDS.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,21 @@ import argparse
 import contextlib
 import logging
 import signal
+import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from anpr_core.settings import Settings
+from anpr_core.cameras import Camera, load_camera_registry
+from anpr_core.settings import Settings, load_settings
+from lpr.simulator.journeys import (
+    DEFAULT_SPEED_KMH,
+    JourneyError,
+    RoadTraffic,
+    parse_journey,
+    road_routes,
+    travel_times,
+)
 from lpr.simulator.scene import CameraScene, Conditions
 from lpr.simulator.server import FeedHub, SimulatorServer
 
@@ -34,6 +50,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--night", action="store_true")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur sigma in px")
     parser.add_argument("--rain", action="store_true")
+    parser.add_argument(
+        "--journey",
+        action="append",
+        type=_journey_arg,
+        default=[],
+        metavar="PLATE:CAM1,CAM2[,...][@SECONDS]",
+        help="a vehicle driving these cameras in order (repeatable); @SECONDS: time between cameras",
+    )
+    parser.add_argument(
+        "--journey-start",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="the journeys reach their first camera this long after start (default 5)",
+    )
+    parser.add_argument(
+        "--journey-interval",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="each further --journey starts this much later than the one before (default 0)",
+    )
+    parser.add_argument(
+        "--road-journeys",
+        type=float,
+        default=0.0,
+        metavar="PER_HOUR",
+        help="generated vehicles an hour driving consecutive cameras along a road (default 0)",
+    )
+    parser.add_argument("--speed-kmh", type=float, default=DEFAULT_SPEED_KMH, help="speed between cameras")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiplies travel times between cameras; below 1 compresses journeys for tests",
+    )
+    parser.add_argument(
+        "--registry", type=Path, default=None, help="camera registry for positions and roads (from settings)"
+    )
+
+
+def _journey_arg(text: str) -> object:
+    try:
+        return parse_journey(text)
+    except JourneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _registry(args: argparse.Namespace) -> dict[str, Camera]:
+    path = args.registry or load_settings().cameras.registry_path
+    return load_camera_registry(path)
 
 
 def build_server(args: argparse.Namespace) -> SimulatorServer:
@@ -43,8 +110,24 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
         f"C{i:02d}": CameraScene(f"C{i:02d}", args.seed, start, tuple(args.gap), conditions=conditions)
         for i in range(1, args.cameras + 1)
     }
+    journeys = getattr(args, "journey", [])
+    road_rate = getattr(args, "road_journeys", 0.0)
+    speed, scale = getattr(args, "speed_kmh", DEFAULT_SPEED_KMH), getattr(args, "time_scale", 1.0)
+    needs_positions = road_rate > 0 or any(j.travel_s is None for j in journeys)
+    registry = _registry(args) if needs_positions else {}
+    positions = {c.id: (c.lat, c.lon) for c in registry.values()}
+    road_traffic = None
+    if road_rate > 0:
+        simulated = [c for c in registry.values() if c.id in scenes]
+        routes = road_routes(simulated)
+        road_traffic = RoadTraffic(routes, positions, road_rate, args.seed, start, speed, scale)
     args.truth.parent.mkdir(parents=True, exist_ok=True)
-    return SimulatorServer(FeedHub(scenes, args.fps, args.truth), port=args.port)
+    hub = FeedHub(scenes, args.fps, args.truth, road_traffic=road_traffic, seed=args.seed)
+    first = start + timedelta(seconds=getattr(args, "journey_start", 5.0))
+    for n, spec in enumerate(journeys):
+        at = first + timedelta(seconds=n * getattr(args, "journey_interval", 0.0))
+        hub.add_journey(spec, at, travel_times(spec, positions, speed, scale))
+    return SimulatorServer(hub, port=args.port)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,8 +140,15 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    server = build_server(args).start()
+    try:
+        server = build_server(args).start()
+    except JourneyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"simulating {args.cameras} cameras at {args.fps} fps: {server.url('C01')} … truth → {args.truth}")
+    for journey_id, spec, passes in server.hub.journeys:
+        legs = ", ".join(f"{p.camera_id} {p.enter.strftime('%H:%M:%S')}" for p in passes)
+        print(f"journey {journey_id} {spec.plate}: {legs}")
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with contextlib.suppress(KeyboardInterrupt):

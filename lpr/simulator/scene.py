@@ -3,13 +3,17 @@
 Passes are scheduled from a seeded RNG, so a camera's whole day is reproducible and its ground
 truth (plate, enter/leave time) is known before a frame is drawn. Idle frames are identical,
 which is what lets the simulator (cached JPEG) and the workers (motion gate) spend nothing on them.
+
+Vehicles on a journey through several cameras (lpr/simulator/journeys.py) are booked on each
+camera ahead of time with `reserve`; the random traffic makes way for them, so passes on one
+camera still never overlap.
 """
 
 from __future__ import annotations
 
 import bisect
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import cv2
@@ -20,6 +24,12 @@ from anpr_core.render.plate import render_plate
 
 FRAME_SIZE = (640, 360)  # smaller than a real 1280×720 camera to fit 45 feeds on 2 cores
 PLATE_WIDTH = (80, 120)  # px at 640 wide: a real ANPR camera's 160–240 px at 1280
+LEAD_S = 0.5  # the vehicle's body is in view this long before its plate enters the frame
+CLEAR_S = 0.5  # at least this much empty road between two vehicles on one camera
+
+
+class PassConflict(ValueError):
+    """A booked pass would overlap another vehicle on the same camera."""
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,26 @@ class Pass:
     plate_image: np.ndarray
     vehicle_colour: tuple[int, int, int]
     lane_x: float
+    journey_id: str | None = None  # set for a vehicle driving a route through several cameras
+    leg: int | None = None  # 1-based position of this camera on the journey's route
 
-    def truth(self) -> dict[str, str]:
-        return {
+    def truth(self) -> dict[str, str | int]:
+        row: dict[str, str | int] = {
             "pass_id": self.pass_id,
             "camera_id": self.camera_id,
             "plate": self.plate,
             "enter": self.enter.isoformat(),
             "leave": self.leave.isoformat(),
         }
+        if self.journey_id is not None and self.leg is not None:
+            row["journey_id"], row["leg"] = self.journey_id, self.leg
+        return row
+
+
+def sized_plate(rendered: np.ndarray, width: int) -> np.ndarray:
+    """The rendered plate scaled to `width` px, as the camera sees it."""
+    height = max(12, round(width * rendered.shape[0] / rendered.shape[1]))
+    return cv2.resize(rendered, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def _background(rng: random.Random, size: tuple[int, int]) -> np.ndarray:
@@ -83,22 +104,35 @@ class CameraScene:
             self.background = (self.background * 0.3).astype(np.uint8)
         self.passes: list[Pass] = []
         self._enters: list[datetime] = []
+        self._reserved: list[Pass] = []  # journey passes booked ahead, by enter time
         # The first vehicle comes soon so short runs still see traffic on every camera.
         self._next_at = start + timedelta(seconds=self._rng.uniform(1.0, gap_s[0]))
 
     def passes_until(self, until: datetime) -> list[Pass]:
         """Schedule passes up to `until`; returns the newly scheduled ones."""
         new = []
-        while self._next_at <= until:
+        while True:
+            booked = self._reserved[0] if self._reserved else None
+            # A booked vehicle goes first when a random one entering next could still be in view.
+            if booked is not None and booked.enter - timedelta(seconds=LEAD_S + CLEAR_S) < (
+                self._next_at + timedelta(seconds=self.crossing_s[1])
+            ):
+                if booked.enter > until:
+                    break
+                self._reserved.pop(0)
+                new.append(self._add(replace(booked, pass_id=self._next_pass_id())))
+                after = booked.leave + timedelta(seconds=self._rng.uniform(*self.gap_s))
+                self._next_at = max(self._next_at, after)
+                continue
+            if self._next_at > until:
+                break
             rng = self._rng
             plate = random_plate(rng)
             rendered = render_plate(plate, None, rng).image
-            width = rng.randint(*PLATE_WIDTH)
-            height = max(12, round(width * rendered.shape[0] / rendered.shape[1]))
-            image = cv2.resize(rendered, (width, height), interpolation=cv2.INTER_AREA)
+            image = sized_plate(rendered, rng.randint(*PLATE_WIDTH))
             crossing = rng.uniform(*self.crossing_s)
             p = Pass(
-                pass_id=f"{self.camera_id}-{len(self.passes) + 1:05d}",
+                pass_id=self._next_pass_id(),
                 camera_id=self.camera_id,
                 plate=plate.text,
                 enter=self._next_at,
@@ -107,11 +141,34 @@ class CameraScene:
                 vehicle_colour=(rng.randint(20, 230), rng.randint(20, 230), rng.randint(20, 230)),
                 lane_x=rng.uniform(0.3, 0.7),
             )
-            self.passes.append(p)
-            self._enters.append(p.enter)
-            new.append(p)
+            new.append(self._add(p))
             self._next_at = p.leave + timedelta(seconds=rng.uniform(*self.gap_s))
         return new
+
+    def _next_pass_id(self) -> str:
+        return f"{self.camera_id}-{len(self.passes) + 1:05d}"
+
+    def _add(self, p: Pass) -> Pass:
+        self.passes.append(p)
+        self._enters.append(p.enter)
+        return p
+
+    def conflict(self, enter: datetime, leave: datetime) -> str | None:
+        """Why a vehicle in view from `enter` to `leave` cannot be booked here, or None."""
+        clear = timedelta(seconds=LEAD_S + CLEAR_S)
+        if self.passes and enter - clear < self.passes[-1].leave:
+            return f"{self.camera_id} is already scheduled until {self.passes[-1].leave.isoformat()}"
+        for other in self._reserved:
+            if enter - clear < other.leave and other.enter - clear < leave:
+                return f"{self.camera_id} has {other.plate} in view from {other.enter.isoformat()}"
+        return None
+
+    def reserve(self, p: Pass) -> None:
+        """Book a pass (a journey's vehicle); raises `PassConflict` if it would overlap another."""
+        problem = self.conflict(p.enter, p.leave)
+        if problem:
+            raise PassConflict(problem)
+        bisect.insort(self._reserved, p, key=lambda q: q.enter)
 
     def active(self, at: datetime) -> list[Pass]:
         self.passes_until(at)

@@ -2,21 +2,25 @@
 
 One producer thread draws and encodes every camera's frame once per tick, whatever the number
 of viewers; an idle camera re-sends its cached background JPEG. Ground truth is appended
-(JSONL) for every pass once it has left the frame.
+(JSONL) for every pass once it has left the frame; a journey's passes carry its id and leg.
+Journeys can be booked while the feeds run (`FeedHub.add_journey`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 
+from lpr.simulator.journeys import JourneySpec, RoadTraffic, schedule_journey
 from lpr.simulator.scene import CameraScene, Pass
 
 log = logging.getLogger(__name__)
@@ -26,8 +30,16 @@ BOUNDARY = "anprframe"
 class FeedHub:
     """Latest JPEG per camera; viewers wait on one condition for the next tick."""
 
-    def __init__(self, scenes: dict[str, CameraScene], fps: float, truth_path: Path | None) -> None:
+    def __init__(
+        self,
+        scenes: dict[str, CameraScene],
+        fps: float,
+        truth_path: Path | None,
+        road_traffic: RoadTraffic | None = None,
+        seed: int = 1,
+    ) -> None:
         self.scenes, self.fps, self.truth_path = scenes, fps, truth_path
+        self.road_traffic = road_traffic
         self.frames: dict[str, bytes] = {}
         self.tick = 0
         self.cond = threading.Condition()
@@ -35,6 +47,26 @@ class FeedHub:
         self._idle_jpeg: dict[str, bytes] = {}
         self._pending: list[Pass] = []
         self.passes_written = 0
+        # Scheduling and drawing happen under one lock, so journeys can be booked at any time.
+        self._lock = threading.Lock()
+        self._journey_rng = random.Random(f"journeys:{seed}")
+        self.journeys: list[tuple[str, JourneySpec, list[Pass]]] = []
+
+    def add_journey(
+        self, spec: JourneySpec, start: datetime, travel_s: Sequence[float], journey_id: str | None = None
+    ) -> list[Pass]:
+        """Book a vehicle driving `spec`'s cameras in order, at the first one at `start`.
+
+        Raises `JourneyError` if a camera is unknown or busy then (nothing is booked).
+        """
+        with self._lock:
+            journey_id = journey_id or f"J{len(self.journeys) + 1:04d}"
+            passes = schedule_journey(self.scenes, spec, start, list(travel_s), journey_id, self._journey_rng)
+            self.journeys.append((journey_id, spec, passes))
+        log.info(
+            "journey %s: %s via %s from %s", journey_id, spec.plate, ",".join(spec.cameras), start.isoformat()
+        )
+        return passes
 
     def _encode(self, camera_id: str, now: datetime) -> bytes:
         scene = self.scenes[camera_id]
@@ -46,9 +78,12 @@ class FeedHub:
 
     def step(self, now: datetime) -> None:
         frames = {}
-        for camera_id, scene in self.scenes.items():
-            self._pending += scene.passes_until(now)
-            frames[camera_id] = self._encode(camera_id, now)
+        with self._lock:
+            if self.road_traffic is not None:
+                self.road_traffic.schedule_until(self.scenes, now)
+            for camera_id, scene in self.scenes.items():
+                self._pending += scene.passes_until(now)
+                frames[camera_id] = self._encode(camera_id, now)
         with self.cond:
             self.frames = frames
             self.tick += 1
