@@ -14,6 +14,7 @@ models against the fp32 ones on held-out real data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
@@ -45,7 +46,8 @@ def quantize_convolutions(source: Path, target: Path, inputs: list[dict[str, np.
             return next(self._items, None)
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    # The quantiser leaves scratch files in the working directory: give it a temporary one.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         prepared = Path(tmp) / "prepared.onnx"
         # Symbolic shape inference cannot follow the dynamic batch/size axes; ONNX's own is enough.
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
