@@ -47,17 +47,11 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _responses(op: Operation) -> dict[str, Any]:
-    ok = (
-        "201" if op.method == "post" and op.tag in ("watchlist", "auth") and "login" not in op.path else "200"
-    )
-    if op.method == "delete":
-        ok = "204"
+    ok = str(op.success)
     content = {mime: {"schema": {}} for mime in op.produces}
     responses: dict[str, Any] = {
         ok: {"description": "success"} | ({"content": content} if ok != "204" else {})
     }
-    if ok == "201":
-        responses["200"] = {"description": "success", "content": content}
     error = {"content": {"application/json": {"schema": ERROR}}}
     responses["400"] = {"description": "invalid parameter: the body names the field and the reason", **error}
     if op.roles is not None:

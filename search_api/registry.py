@@ -34,6 +34,7 @@ class Operation:
     response: type[BaseModel] | None = None
     produces: tuple[str, ...] = ("application/json",)
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    success: int = 200  # the status of a successful call, as the OpenAPI document states it
 
 
 OPERATIONS: list[Operation] = []
@@ -111,6 +112,7 @@ def endpoint(
     response: type[BaseModel] | None = None,
     produces: tuple[str, ...] = ("application/json",),
     path_params: dict[str, dict[str, Any]] | None = None,
+    success: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     allowed = frozenset(roles) if roles is not None else None
     prefix = bp.url_prefix or ""
@@ -126,6 +128,7 @@ def endpoint(
         response=response,
         produces=produces,
         path_params=path_params or {},
+        success=success or (204 if method.lower() == "delete" else 200),
     )
     OPERATIONS.append(op)
 

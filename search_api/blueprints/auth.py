@@ -77,7 +77,9 @@ def list_users():  # type: ignore[no-untyped-def]
     )
 
 
-@endpoint(bp, "/users", method="POST", roles=ADMINS, body=NewUserBody, summary="create a user (admin)")
+@endpoint(
+    bp, "/users", method="POST", roles=ADMINS, body=NewUserBody, summary="create a user (admin)", success=201
+)
 def create_user(body: NewUserBody):  # type: ignore[no-untyped-def]
     try:
         user = services().users.add(body.username, body.password, body.role)

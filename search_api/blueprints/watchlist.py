@@ -34,7 +34,15 @@ def list_entries(q: WatchlistListQuery) -> Response:
     return jsonify(entries=entries)
 
 
-@endpoint(bp, "/watchlist", method="POST", roles=ADMINS, body=WatchlistBody, summary="add a watchlist entry")
+@endpoint(
+    bp,
+    "/watchlist",
+    method="POST",
+    roles=ADMINS,
+    body=WatchlistBody,
+    summary="add a watchlist entry",
+    success=201,
+)
 def create_entry(body: WatchlistBody) -> tuple[Response, int]:
     return jsonify(store().create(body, g.user.username)), 201
 

@@ -36,6 +36,20 @@ def test_openapi_document_lists_every_endpoint_with_roles(client: FlaskClient) -
     assert "/api/v1/plates/{plate}/route" in doc["paths"]
 
 
+def test_success_statuses_in_the_document_are_the_ones_returned(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    success = {
+        (path, method): sorted(code for code in op["responses"] if code.startswith("2"))
+        for path, item in paths.items()
+        for method, op in item.items()
+    }
+    assert success["/api/v1/watchlist", "post"] == ["201"]
+    assert success["/api/v1/users", "post"] == ["201"]
+    assert success["/api/v1/auth/logout", "post"] == ["200"]
+    assert success["/api/v1/auth/login", "post"] == ["200"]
+    assert success["/api/v1/watchlist/{entry_id}", "delete"] == ["204"]
+
+
 def test_interactive_docs_use_local_assets_only(client: FlaskClient) -> None:
     page = client.get("/api/docs").data.decode()
     assert "http://" not in page and "https://" not in page
