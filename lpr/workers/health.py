@@ -19,6 +19,7 @@ class CameraHealth:
     reconnects: int = 0
     bad_frames: int = 0
     dropped_frames: int = 0
+    deferred_frames: int = 0  # motion seen, but other cameras had the detector this round
     frames: int = 0
     processed_frames: int = 0
     reads: int = 0

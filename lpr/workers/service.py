@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", default=None, help="comma-separated camera ids (default: all enabled)")
     parser.add_argument("--health-port", type=int, default=9108)
     parser.add_argument("--batch", type=int, default=16, help="frames per detector call")
+    parser.add_argument(
+        "--max-new", type=int, default=8,
+        help="cameras whose motion just started that get the detector per round (tracked ones always do)",
+    )  # fmt: skip
     parser.add_argument("--input-size", type=int, default=None, help="detector input (default from settings)")
     parser.add_argument("--no-es", action="store_true", help="do not publish health to Elasticsearch")
 
@@ -62,6 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         worker_name=f"{socket.gethostname()}:{os.getpid()}",
         healths=healths,
         repeat_window_s=settings.cameras.repeat_window_s,
+        max_batch=args.batch,
     )
     feeds = {c.id: FeedReader(c.id, c.stream_url, healths[c.id]) for c in cameras}
     for feed in feeds.values():
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("workers started", extra={"cameras": len(cameras), "health_port": args.health_port})
-    run_loop(worker, feeds, stop, max_batch=args.batch)
+    run_loop(worker, feeds, stop, max_new=args.max_new)
     for feed in feeds.values():
         feed.stop_event.set()
     worker.flush()  # vehicles still in view are emitted: a clean stop loses no pass

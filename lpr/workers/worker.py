@@ -94,6 +94,7 @@ class PlateWorker:
         max_missed_s: float = 0.6,
         healths: dict[str, CameraHealth] | None = None,
         repeat_window_s: float = 10.0,
+        max_batch: int = 16,
     ) -> None:
         healths = healths or {}
         self.states = {
@@ -108,16 +109,37 @@ class PlateWorker:
         self.reader, self.journal, self.crop_root, self.worker_name = reader, journal, crop_root, worker_name
         self.emit_latency_s: list[float] = []
         self.repeat_window_s = repeat_window_s
+        self.max_batch = max_batch  # frames per detector call
+        self._turn = 0
 
-    def process(self, batch: Sequence[tuple[str, datetime, np.ndarray]]) -> list[PlateRead]:
-        """One batch of (camera id, capture time, frame); returns the reads made durable."""
-        wanted = []
-        for camera_id, at, frame in batch:
-            state = self.states[camera_id]
-            # A camera with a vehicle in view is always processed, so its departure is seen.
-            if state.tracker.active or state.gate.moving(frame):
-                wanted.append((camera_id, at, frame))
-        results = self.reader.read_frames([f for _, _, f in wanted]) if wanted else []
+    def process(
+        self, batch: Sequence[tuple[str, datetime, np.ndarray]], max_new: int | None = None
+    ) -> list[PlateRead]:
+        """One round of (camera id, capture time, frame); returns the reads made durable.
+
+        Cameras with a vehicle in view go first and always run, so a departure is seen at once
+        and reads are not late. Of the cameras where motion has just started, at most `max_new`
+        run this round, in turns; the others' frames are deferred (counted) — their next frame
+        is a fraction of a second away and the vehicle stays in view for seconds.
+        """
+        tracked, moving = [], []
+        for item in batch:
+            state = self.states[item[0]]
+            if state.tracker.active:
+                tracked.append(item)
+            elif state.gate.moving(item[2]):
+                moving.append(item)
+        if max_new is not None and len(moving) > max_new:
+            start = self._turn % len(moving)
+            self._turn += max_new
+            rotated = moving[start:] + moving[:start]
+            moving = rotated[:max_new]
+            for camera_id, _, _ in rotated[max_new:]:
+                self.states[camera_id].health.deferred_frames += 1
+        wanted = tracked + moving
+        results: list[Sequence[FramePlateLike]] = []
+        for start in range(0, len(wanted), self.max_batch):
+            results += self.reader.read_frames([f for _, _, f in wanted[start : start + self.max_batch]])
         ended: list[tuple[_CameraState, Track]] = []
         for (camera_id, at, _), plates in zip(wanted, results, strict=True):
             state = self.states[camera_id]
@@ -194,30 +216,28 @@ def run_loop(
     worker: PlateWorker,
     feeds: dict[str, FeedReader],
     stop: threading.Event,
-    max_batch: int = 16,
+    max_new: int = 8,
     idle_sleep_s: float = 0.01,
 ) -> None:
-    """Round-robin over the feed readers, batching the newest frame of each camera."""
+    """Rounds over the feed readers: the oldest buffered frame of every camera, one
+    `process` call per round (cameras with a vehicle in view first)."""
     while not stop.is_set():
         batch = []
         for camera_id, feed in feeds.items():
             item = feed.take()
             if item is not None:
                 batch.append((camera_id, item[0], item[1]))
-            if len(batch) >= max_batch:
-                _process_safely(worker, batch)
-                batch = []
         if batch:
-            _process_safely(worker, batch)
+            _process_safely(worker, batch, max_new)
         worker.tick()
         if not batch:
             time.sleep(idle_sleep_s)
 
 
-def _process_safely(worker: PlateWorker, batch: list[tuple[str, datetime, np.ndarray]]) -> None:
+def _process_safely(worker: PlateWorker, batch: list[tuple[str, datetime, np.ndarray]], max_new: int) -> None:
     """A failing batch is logged and counted against its cameras; the loop goes on."""
     try:
-        worker.process(batch)
+        worker.process(batch, max_new)
     except Exception:
         log.exception("batch failed", extra={"cameras": [c for c, _, _ in batch]})
         for camera_id, _, _ in batch:
