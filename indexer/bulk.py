@@ -22,7 +22,12 @@ log = logging.getLogger(__name__)
 
 # Only what is needed to tell which items failed and why: ~20 bytes per item instead of ~200.
 _FILTER_PATH = "errors,items.*.status,items.*.error"
-_RETRYABLE_STATUS = 429  # the node's write queue is full: send those items again later
+
+
+def _retryable(status: int) -> bool:
+    """429: the node's write queue is full; 5xx: a shard is unavailable (a node restarting).
+    Both pass: send those items again later. Any other refusal (400 mapping error) is final."""
+    return status == 429 or status >= 500
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class ItemFailure:
 
 
 class BulkBackpressure(RuntimeError):
-    """Elasticsearch kept refusing items with 429 after every retry."""
+    """Elasticsearch kept refusing items with 429 or 5xx after every retry."""
 
 
 def encode_chunk(actions: Sequence[IndexAction]) -> bytes:
@@ -62,10 +67,13 @@ def _send(
     chunk: Sequence[IndexAction],
     max_retries: int,
     initial_backoff_s: float,
+    shard_timeout: str,
 ) -> list[ItemFailure]:
     pending, failures, backoff = chunk, [], initial_backoff_s
     for attempt in range(max_retries + 1):
-        response = client.bulk(operations=encode_chunk(pending), filter_path=_FILTER_PATH)
+        response = client.bulk(
+            operations=encode_chunk(pending), filter_path=_FILTER_PATH, timeout=shard_timeout
+        )
         if not response.get("errors"):
             return failures
         retry: list[IndexAction] = []
@@ -74,15 +82,16 @@ def _send(
             status = int(result.get("status", 0))
             if status < 300:
                 continue
-            if status == _RETRYABLE_STATUS and attempt < max_retries:
+            if _retryable(status) and attempt < max_retries:
                 retry.append(action)
-            elif status == _RETRYABLE_STATUS:
-                raise BulkBackpressure(f"{len(pending)} items still refused with 429")
+            elif _retryable(status):
+                # The consumer backs off and reads the whole batch again; nothing is committed.
+                raise BulkBackpressure(f"items still refused with {status} after {max_retries} retries")
             else:
                 failures.append(ItemFailure(action, status, result.get("error")))
         if not retry:
             return failures
-        log.warning("bulk: %d items refused with 429, retrying in %.1f s", len(retry), backoff)
+        log.warning("bulk: %d items refused for now (429/5xx), retrying in %.1f s", len(retry), backoff)
         time.sleep(backoff)
         pending, backoff = retry, backoff * 2
     return failures
@@ -96,18 +105,21 @@ def bulk_index(
     in_flight: int = 2,
     max_retries: int = 5,
     initial_backoff_s: float = 0.5,
+    shard_timeout: str = "1m",
 ) -> list[ItemFailure]:
     """Index every action; return the items Elasticsearch rejected for good (e.g. mapping).
 
     Connection and server errors propagate, so the caller retries the whole batch: every
     document has its own id, so sending one twice overwrites it instead of duplicating it.
+    `shard_timeout` is how long Elasticsearch waits for an unavailable primary shard before it
+    refuses an item with 503 (retried here, then `BulkBackpressure`).
     """
     if not actions:
         return []
     failures: list[ItemFailure] = []
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="bulk") as pool:
         futures: list[Future[list[ItemFailure]]] = [
-            pool.submit(_send, client, chunk, max_retries, initial_backoff_s)
+            pool.submit(_send, client, chunk, max_retries, initial_backoff_s, shard_timeout)
             for chunk in _chunks(actions, chunk_size)
         ]
         for future in futures:

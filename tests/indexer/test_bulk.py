@@ -7,7 +7,7 @@ from elasticsearch import Elasticsearch
 
 from anpr_core.elastic.indices import reads_alias
 from anpr_core.elastic.mappings import ensure_indices
-from indexer.bulk import IndexAction, bulk_index, encode_chunk
+from indexer.bulk import BulkBackpressure, IndexAction, bulk_index, encode_chunk
 
 
 @pytest.fixture()
@@ -46,3 +46,22 @@ def test_every_chunk_is_indexed_and_only_the_rejected_item_is_reported(
     bulk_index(es_client, actions, chunk_size=300)
     es_client.indices.refresh(index=reads_alias(prefix))
     assert es_client.count(index=reads_alias(prefix))["count"] == 999
+
+
+def test_items_refused_while_a_shard_is_unavailable_are_retried_never_dropped(
+    es_client: Elasticsearch, prefix: str
+) -> None:
+    index = f"{prefix}-reads-2026.11.21"
+    # A primary that cannot be allocated anywhere: the node refuses each item with 503.
+    es_client.indices.create(
+        index=index, settings={"index.routing.allocation.require._name": "no-such-node"},
+        wait_for_active_shards="0",
+    )  # fmt: skip
+    actions = [IndexAction(index, f"u{i}", read_source(i)) for i in range(20)]
+    with pytest.raises(BulkBackpressure, match="503"):
+        bulk_index(es_client, actions, max_retries=1, initial_backoff_s=0.05, shard_timeout="200ms")
+    es_client.indices.put_settings(index=index, settings={"index.routing.allocation.require._name": None})
+    es_client.cluster.health(index=index, wait_for_status="green", timeout="30s")
+    assert bulk_index(es_client, actions) == []
+    es_client.indices.refresh(index=index)
+    assert es_client.count(index=index)["count"] == 20
