@@ -91,7 +91,7 @@ class PlateWorker:
         journal: Journal,
         crop_root: Path,
         worker_name: str = "worker-1",
-        max_missed_s: float = 0.6,
+        max_missed_s: float = 0.4,
         healths: dict[str, CameraHealth] | None = None,
         repeat_window_s: float = 10.0,
         max_batch: int = 16,
