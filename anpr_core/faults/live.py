@@ -193,9 +193,8 @@ def worker_kill(node: FaultNode, run_dir: Path, cameras: int, run_s: float, down
         )
         time.sleep(run_s)
         stopped = live.stop()
-    except BaseException:
-        live.kill_all()
-        raise
+    finally:
+        live.kill_all()  # only what is still running: after a failure, never leave a process behind
     journal = live.check_storage(result)
     passes = [p for p in load_truth(run_dir / "truth.jsonl")
               if p.enter >= watch_from and p.leave <= stopped - timedelta(seconds=2)]  # fmt: skip
@@ -212,9 +211,9 @@ def worker_kill(node: FaultNode, run_dir: Path, cameras: int, run_s: float, down
     result.notes += [
         f"{len(passes)} passes judged on {cameras} cameras; read {len(matched.found)} "
         f"(recall {len(matched.found) / max(1, len(passes)):.0%})",
-        f"worker killed {killed_at:%H:%M:%S}, all cameras up again {back_s or 0:.1f} s after the restart "
-        f"({down_s:.0f} s down + model load); {len(down)} passes overlapped the outage, "
-        f"{len(missed_down)} of them missed",
+        f"worker killed {killed_at:%H:%M:%S}, restarted {down_s:.0f} s later, all cameras up again "
+        f"{back_s or 0:.1f} s after the restart (model load included); {len(down)} passes "
+        f"overlapped the outage, {len(missed_down)} of them missed",
         f"missed outside the outage: {len(matched.missed) - len(missed_down)} "
         "(the detector/recogniser, not the fault)",
         f"duplicates per pass: {same} from one worker process (what an unkilled run produces), "
@@ -320,9 +319,8 @@ def stall(node: FaultNode, run_dir: Path, cameras: int, stalls: list[Stall]) -> 
             wait_until(live.all_up, 30, 0.1)
         time.sleep(3.0)
         live.stop()
-    except BaseException:
-        live.kill_all()
-        raise
+    finally:
+        live.kill_all()  # only what is still running: after a failure, never leave a process behind
     live.check_storage(result)
     worst = None if None in times else max(t for t in times if t is not None)
     result.reconnect_s = worst
