@@ -76,7 +76,9 @@ class FeedReader(threading.Thread):
         url: str,
         health: CameraHealth,
         buffer_frames: int = 2,
-        backoff_s: tuple[float, float] = (0.5, 5.0),
+        # Capped at 2 s: a camera whose stream returns is read again within 5 s (wait + reopen),
+        # and a reconnect attempt every 2 s to a dead camera costs next to nothing.
+        backoff_s: tuple[float, float] = (0.5, 2.0),
         timeout_ms: int = 5000,
         realtime_fps: float | None = None,
         loop: bool = False,
