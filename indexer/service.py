@@ -57,5 +57,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ES_FAILURES.inc(stats.failed_attempts - seen[3])
         seen = (stats.indexed, stats.alerts, stats.quarantined, stats.failed_attempts)
         JOURNAL_LAG.set(indexer.reader.lag_bytes())
+    indexer.close()  # commit the batch in flight, so a restart does not replay it
     log.info("indexer stopped after %d reads", indexer.stats.indexed)
     return 0
