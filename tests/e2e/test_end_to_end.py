@@ -13,15 +13,8 @@ Select with `-m e2e`; it takes about a minute on two busy cores.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
 import queue
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -34,12 +27,13 @@ from elasticsearch import Elasticsearch
 
 from anpr_core.cameras import load_camera_registry
 from anpr_core.elastic.mappings import ensure_indices
+from anpr_core.harness import AlertStream, Api, Services, camera_health, free_port, service_env
 from anpr_core.settings import PROJECT_ROOT
 from lpr.simulator.cli import add_arguments, build_server
 from lpr.simulator.journeys import parse_journey, travel_times
 from lpr.simulator.scene import CameraScene
 from lpr.simulator.server import SimulatorServer
-from search_api.users import DEMO_PASSWORD, UserStore, seed_demo_users
+from search_api.users import UserStore, seed_demo_users
 
 pytestmark = [pytest.mark.e2e, pytest.mark.es, pytest.mark.slow]
 
@@ -54,154 +48,6 @@ SEED, GAP = 26, (3600.0, 3600.0)
 PURPOSE = {"purpose": "issue 11 end-to-end test", "case_number": "E2E-2026-011"}
 STARTUP_S = 60  # workers (models), indexer and gunicorn starting together on loaded cores
 ALERT_WAIT_S = 25  # after the car has left the last camera: end of track + journal + index
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Services:
-    """The service processes, each in its own process group (gunicorn has children), logs on disk."""
-
-    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
-        self.log_dir, self.env = log_dir, env
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.grace_s: dict[str, float] = {}
-        log_dir.mkdir()
-
-    def start(self, name: str, *args: str, env: dict[str, str] | None = None, grace_s: float = 20.0) -> None:
-        self.grace_s[name] = grace_s
-        with open(self.log_dir / f"{name}.log", "wb") as log:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "anpr_core.cli", *args],
-                env={**self.env, **(env or {})},
-                cwd=PROJECT_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def check_alive(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited with {process.returncode}\n{self.logs()}")
-
-    def logs(self, lines: int = 25) -> str:
-        out = []
-        for path in sorted(self.log_dir.glob("*.log")):
-            tail = path.read_text(errors="replace").splitlines()[-lines:]
-            out.append(f"--- {path.name} (last {len(tail)} lines)\n" + "\n".join(tail))
-        return "\n".join(out)
-
-    def stop(self) -> None:
-        # SIGINT: the workers flush and the indexer commits. gunicorn would wait for an open SSE
-        # stream to notice its client has gone (the next heartbeat), so it gets a short grace only.
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)  # the group we started: gunicorn's workers too
-        stopped_at = time.monotonic()
-        for name, process in self.processes.items():
-            deadline = stopped_at + self.grace_s.get(name, 20.0)
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            while _group_alive(process.pid):
-                if time.monotonic() > deadline:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    break
-                time.sleep(0.1)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-class Api:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def call(
-        self, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        data = None
-        if body is not None:
-            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        finally:
-            conn.close()
-        return response.status, json.loads(raw) if raw else None
-
-    def login(self, role: str) -> str:
-        status, body = self.call(
-            "POST", "/api/v1/auth/login", body={"username": role, "password": DEMO_PASSWORD}
-        )
-        assert status == 200, body
-        return str(body["token"])
-
-
-class AlertStream(threading.Thread):
-    """An operator's `/api/v1/alerts/stream`, read for real over HTTP; alerts land in a queue."""
-
-    def __init__(self, port: int, token: str, max_seconds: float) -> None:
-        super().__init__(name="sse-reader", daemon=True)
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.conn.request(
-            "GET",
-            f"/api/v1/alerts/stream?max_seconds={max_seconds}",
-            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
-        )
-        self.response = self.conn.getresponse()
-        assert self.response.status == 200, self.response.read()
-        assert self.response.getheader("Content-Type", "").startswith("text/event-stream")
-        self.alerts: queue.Queue[dict[str, Any] | BaseException | None] = queue.Queue()
-
-    def run(self) -> None:
-        event: dict[str, str] = {}
-        try:
-            while line := self.response.readline():
-                text = line.decode("utf-8").rstrip("\r\n")
-                if text:
-                    field, _, value = text.partition(":")
-                    event[field] = value.removeprefix(" ")
-                    continue
-                if event.get("event") == "alert":
-                    alert = json.loads(event["data"])
-                    alert["_sse_id"] = event.get("id")
-                    self.alerts.put(alert)
-                event = {}
-            self.alerts.put(None)  # the server closed the stream
-        except BaseException as exc:  # handed to the test thread
-            self.alerts.put(exc)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _wait(what: str, ready: Any, timeout: float, services: Services) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if ready():
-                return
-        except OSError:
-            pass
-        services.check_alive()
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not ready after {timeout:.0f} s\n{services.logs()}")
-        time.sleep(0.3)
 
 
 def _write_registry(path: Path, server: SimulatorServer) -> None:
@@ -259,10 +105,7 @@ def prefix(es_client: Elasticsearch, test_index_prefix: str) -> Iterator[str]:
 
 @pytest.fixture()
 def services(tmp_path: Path, prefix: str) -> Iterator[Services]:  # stopped before `prefix` is cleaned
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANPR_", "PROMETHEUS_"))}
-    if "ANPR_CONFIG" in os.environ:
-        env["ANPR_CONFIG"] = os.environ["ANPR_CONFIG"]
-    running = Services(tmp_path / "logs", env)
+    running = Services(tmp_path / "logs", service_env())
     yield running
     running.stop()
 
@@ -279,7 +122,7 @@ def test_a_watchlisted_car_driving_past_three_cameras_alerts_and_shows_its_route
     started = time.monotonic()
     var, registry = tmp_path / "var", tmp_path / "cameras.toml"
     _write_registry(registry, simulator)
-    api_port, health_port = _free_port(), _free_port()
+    api_port, health_port = free_port(), free_port()
     services.env.update(
         ANPR_ELASTICSEARCH__URL=es_connection["url"],
         ANPR_ELASTICSEARCH__PASSWORD=es_connection["password"],
@@ -300,21 +143,13 @@ def test_a_watchlisted_car_driving_past_three_cameras_alerts_and_shows_its_route
     services.start("api", "api", "--workers", "1", env=metrics, grace_s=3.0)
 
     api = Api(api_port)
-    _wait("the API", lambda: api.call("GET", "/ready")[0] == 200, STARTUP_S, services)
-
-    def camera_health() -> list[dict[str, Any]]:
-        conn = http.client.HTTPConnection("127.0.0.1", health_port, timeout=5)
-        try:
-            conn.request("GET", "/health")
-            return list(json.loads(conn.getresponse().read())["cameras"])
-        finally:
-            conn.close()
+    services.wait_ready("the API", lambda: api.call("GET", "/ready")[0] == 200, STARTUP_S)
 
     def feeds_up() -> bool:
-        cameras = camera_health()
+        cameras = camera_health(health_port)
         return len(cameras) == 3 and all(c["state"] == "up" and c["processed_frames"] > 0 for c in cameras)
 
-    _wait("the workers' three feeds", feeds_up, STARTUP_S, services)
+    services.wait_ready("the workers' three feeds", feeds_up, STARTUP_S)
 
     admin = api.login("admin")
     status, entry = api.call(
@@ -338,7 +173,7 @@ def test_a_watchlisted_car_driving_past_three_cameras_alerts_and_shows_its_route
         truth = [(p.camera_id, p.plate, p.enter.isoformat(), p.leave.isoformat()) for p in passes]
         keys = ("camera_id", "state", "frames", "processed_frames", "dropped_frames", "reads", "errors")
         try:
-            health: Any = [{k: c[k] for k in keys} for c in camera_health()]
+            health: Any = [{k: c[k] for k in keys} for c in camera_health(health_port)]
         except OSError as exc:
             health = repr(exc)
         return (

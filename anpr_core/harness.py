@@ -1,0 +1,225 @@
+"""The services as real processes on 127.0.0.1, and an HTTP client for the API and its SSE stream.
+
+Shared by the end-to-end test (tests/e2e) and the load benchmark (lpr/bench/load.py): each
+`anpr <command>` runs in its own process group (gunicorn has children), its log on disk.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from anpr_core.settings import PROJECT_ROOT
+from search_api.users import DEMO_PASSWORD
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class HarnessError(RuntimeError):
+    """A service died or did not become ready; the message carries the tails of the logs."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def service_env() -> dict[str, str]:
+    """This process's environment without ANPR_* / PROMETHEUS_* settings (ANPR_CONFIG kept)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANPR_", "PROMETHEUS_"))}
+    if "ANPR_CONFIG" in os.environ:
+        env["ANPR_CONFIG"] = os.environ["ANPR_CONFIG"]
+    return env
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """utime + stime of every live process in a process group, from /proc/<pid>/stat."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def pid_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Services:
+    """The service processes, each in its own process group, logs on disk."""
+
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
+        self.log_dir, self.env = log_dir, env
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.grace_s: dict[str, float] = {}
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None, grace_s: float = 20.0) -> None:
+        self.grace_s[name] = grace_s
+        with open(self.log_dir / f"{name}.log", "wb") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "anpr_core.cli", *args],
+                env={**self.env, **(env or {})},
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise HarnessError(f"{name} exited with {process.returncode}\n{self.logs()}")
+
+    def cpu_seconds(self) -> dict[str, float]:
+        return {name: group_cpu_seconds(p.pid) for name, p in self.processes.items()}
+
+    def logs(self, lines: int = 25) -> str:
+        out = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {path.name} (last {len(tail)} lines)\n" + "\n".join(tail))
+        return "\n".join(out)
+
+    def stop(self) -> None:
+        # SIGINT: the workers flush and the indexer commits. gunicorn would wait for an open SSE
+        # stream to notice its client has gone (the next heartbeat), so it gets a short grace only.
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)  # the group we started: gunicorn's workers too
+        stopped_at = time.monotonic()
+        for name, process in self.processes.items():
+            deadline = stopped_at + self.grace_s.get(name, 20.0)
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            while _group_alive(process.pid):
+                if time.monotonic() > deadline:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    break
+                time.sleep(0.1)
+
+    def wait_ready(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
+        """Poll `ready` (OSError counts as not yet) while every service stays alive."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if ready():
+                    return
+            except OSError:
+                pass
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise HarnessError(f"{what} not ready after {timeout:.0f} s\n{self.logs()}")
+            time.sleep(0.3)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def camera_health(port: int) -> list[dict[str, Any]]:
+    """The workers' /health: one entry per camera."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/health")
+        return list(json.loads(conn.getresponse().read())["cameras"])
+    finally:
+        conn.close()
+
+
+class Api:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def call(
+        self, method: str, path: str, token: str | None = None, body: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        return response.status, json.loads(raw) if raw else None
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        status, body = self.call(
+            "POST", "/api/v1/auth/login", body={"username": username, "password": password}
+        )
+        if status != 200:
+            raise HarnessError(f"login {username}: {status} {body}")
+        return str(body["token"])
+
+
+class AlertStream(threading.Thread):
+    """An operator's `/api/v1/alerts/stream`, read for real over HTTP; alerts land in a queue.
+
+    Each alert gets `_sse_id` (the event id) and `_received_at` (wall time it came off the
+    socket). The queue ends with None (the server closed the stream) or the reader's exception.
+    """
+
+    def __init__(self, port: int, token: str, max_seconds: float) -> None:
+        super().__init__(name="sse-reader", daemon=True)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.request(
+            "GET",
+            f"/api/v1/alerts/stream?max_seconds={max_seconds:g}",
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        )
+        self.response = self.conn.getresponse()
+        if self.response.status != 200:
+            raise HarnessError(f"alert stream: {self.response.status} {self.response.read()!r}")
+        if not self.response.getheader("Content-Type", "").startswith("text/event-stream"):
+            raise HarnessError(f"alert stream: {self.response.getheader('Content-Type')}")
+        self.alerts: queue.Queue[dict[str, Any] | BaseException | None] = queue.Queue()
+
+    def run(self) -> None:
+        event: dict[str, str] = {}
+        try:
+            while line := self.response.readline():
+                text = line.decode("utf-8").rstrip("\r\n")
+                if text:
+                    field, _, value = text.partition(":")
+                    event[field] = value.removeprefix(" ")
+                    continue
+                if event.get("event") == "alert":
+                    alert = json.loads(event["data"])
+                    alert["_received_at"] = time.time()
+                    alert["_sse_id"] = event.get("id")
+                    self.alerts.put(alert)
+                event = {}
+            self.alerts.put(None)  # the server closed the stream
+        except BaseException as exc:  # handed to the reading thread
+            self.alerts.put(exc)
+
+    def close(self) -> None:
+        self.conn.close()
