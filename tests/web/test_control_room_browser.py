@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -68,6 +69,8 @@ def server(web_settings: Settings, es_client: Elasticsearch) -> Iterator[str]:
         index = ensure_read_index(es_client, es_settings.index_prefix, SEEN)
         actions.append({"_index": index, "_id": doc["read_id"], "_source": doc})
     helpers.bulk(es_client, actions, refresh="wait_for")
+    # Request lines would also come from SSE threads still open when pytest closes its output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
