@@ -159,20 +159,25 @@ def _cameras(count: int) -> list[str]:
     return [f"C{i:02d}" for i in range(1, count + 1)]
 
 
+def _started(live: LivePipeline, result: ScenarioResult) -> bool:
+    """Start the pipeline and record whether every camera came up."""
+    up_s = live.start()
+    result.check(
+        "all cameras up after start",
+        up_s is not None,
+        f"{up_s or 0:.1f} s",
+        on_failure=live.workers.log_tail(),
+    )
+    return up_s is not None
+
+
 def worker_kill(node: FaultNode, run_dir: Path, cameras: int, run_s: float, down_s: float) -> ScenarioResult:
     """Run, SIGKILL `anpr workers`, restart after `down_s`, run on; judge against the ground truth."""
     started = time.monotonic()
     result = ScenarioResult("worker-kill")
     live = LivePipeline(node, run_dir, "faults-wkill", _cameras(cameras))
     try:
-        up_s = live.start()
-        result.check(
-            "all cameras up after start",
-            up_s is not None,
-            f"{up_s or 0:.1f} s",
-            on_failure=live.workers.log_tail(),
-        )
-        if up_s is None:
+        if not _started(live, result):
             return result
         watch_from = datetime.now(UTC)
         time.sleep(run_s)
@@ -304,14 +309,7 @@ def stall(node: FaultNode, run_dir: Path, cameras: int, stalls: list[Stall]) -> 
     live = LivePipeline(node, run_dir, "faults-stall", names, stalled_camera=names[0])
     times: list[float | None] = []
     try:
-        up_s = live.start()
-        result.check(
-            "all cameras up after start",
-            up_s is not None,
-            f"{up_s or 0:.1f} s",
-            on_failure=live.workers.log_tail(),
-        )
-        if up_s is None:
+        if not _started(live, result):
             return result
         for one in stalls:
             time.sleep(3.0)
