@@ -26,7 +26,7 @@ _FILTER_PATH = "errors,items.*.status,items.*.error"
 
 def _retryable(status: int) -> bool:
     """429: the node's write queue is full; 5xx: a shard is unavailable (a node restarting).
-    Both pass: send those items again later. Any other refusal (400 mapping error) is final."""
+    Both are transient: send those items again. Any other refusal (400 mapping error) is final."""
     return status == 429 or status >= 500
 
 
