@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,12 +28,25 @@ class Service:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
 
+SIMULATOR_PORT = 8554
+
+
+def _wait_for_port(port: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def services(port: int) -> list[Service]:
     python = sys.executable
     cli = [python, "-m", "anpr_core.cli"]
     return [
-        Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8", "--port", "8554",
-                              "--truth", "var/sim/truth.jsonl"]),
+        Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8",
+                              "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl"]),
         # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
         Service("workers", [*cli, "workers"]),
         Service("indexer", [*cli, "indexer"]),
@@ -101,13 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         service.process = subprocess.Popen(service.argv, env=env)
         running.append(service)
         print(f"==> started {service.name} (pid {service.process.pid})")
+        if service.name == "simulator":
+            # The workers would otherwise find 45 closed ports and start in back-off.
+            _wait_for_port(SIMULATOR_PORT, timeout_s=30)
 
     print(f"\nElasticsearch: {node.url} (user elastic, password in var/elasticsearch/elastic-password)")
     print(
         f"API: http://127.0.0.1:{args.port}/api/v1  ·  interactive docs: http://127.0.0.1:{args.port}/api/docs"
     )
     print("Demo users (one per role): " + ", ".join(demo_users) + f"  ·  password: {DEMO_PASSWORD}")
-    print(f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:8554/")
+    print(
+        f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:{SIMULATOR_PORT}/"
+    )
     print(
         "Watchlist seeded with "
         + ", ".join(p for p, _ in DEMO_WATCHLIST)
