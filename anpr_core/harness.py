@@ -62,6 +62,16 @@ def pid_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def local_node_pid(var_dir: Path = PROJECT_ROOT / "var") -> int | None:
+    """The project's local Elasticsearch node, if it runs on this machine (None otherwise)."""
+    try:
+        pid = int(json.loads((var_dir / "elasticsearch" / "node.json").read_text())["pid"])
+        pid_cpu_seconds(pid)  # still alive
+        return pid
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 class Services:
     """The service processes, each in its own process group, logs on disk."""
 

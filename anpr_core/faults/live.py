@@ -17,8 +17,8 @@ from anpr_core.faults.node import FaultNode, free_port
 from anpr_core.faults.procs import Service, get_json, wait_until
 from anpr_core.faults.proxy import StallableProxy
 from anpr_core.faults.report import ScenarioResult
-from anpr_core.faults.truth import load_truth, match
 from anpr_core.settings import PROJECT_ROOT
+from lpr.simulator.truth import load_truth, match
 
 RECONNECT_TARGET_S = 5.0
 SIM_FPS = 8.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import tempfile
 import threading
@@ -18,6 +17,7 @@ import numpy as np
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import alerts_index, reads_alias, watchlist_index
 from anpr_core.elastic.mappings import ensure_indices
+from anpr_core.harness import local_node_pid, pid_cpu_seconds
 from anpr_core.journal import JournalReader, ReadJournal
 from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import load_settings
@@ -38,16 +38,6 @@ def reads(n: int, start: datetime) -> list[PlateRead]:
             )
         )  # fmt: skip
     return out
-
-
-def _es_cpu_seconds(settings_var: Path) -> float | None:
-    """CPU time used so far by the local Elasticsearch node (None for a remote cluster)."""
-    try:
-        pid = json.loads((settings_var / "elasticsearch" / "node.json").read_text())["pid"]
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, KeyError, ValueError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,12 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         indexer = ReadIndexer(
             client, JournalReader(journal_dir), args.prefix, batch_size=10_000, max_wait_s=0
         )
-        es_cpu0, own_cpu0 = _es_cpu_seconds(settings.paths.var_dir), time.process_time()
+        es_pid = local_node_pid(settings.paths.var_dir)
+        es_cpu0, own_cpu0 = pid_cpu_seconds(es_pid) if es_pid else None, time.process_time()
         t0 = time.perf_counter()
         while indexer.stats.indexed < args.reads:
             indexer.step()
         ingest_s = time.perf_counter() - t0
-        es_cpu1, own_cpu1 = _es_cpu_seconds(settings.paths.var_dir), time.process_time()
+        es_cpu1, own_cpu1 = pid_cpu_seconds(es_pid) if es_pid else None, time.process_time()
         client.indices.refresh(index=reads_alias(args.prefix))
         stored = client.count(index=reads_alias(args.prefix))["count"]
         print(f"journal append (1,000 per fsync): {args.reads / append_s:,.0f} reads/s")

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,18 +47,19 @@ from anpr_core.harness import (
     Services,
     camera_health,
     free_port,
+    local_node_pid,
     pid_cpu_seconds,
     service_env,
 )  # fmt: skip
 from anpr_core.plates import PlatePattern
 from anpr_core.settings import PROJECT_ROOT, load_settings
+from lpr.simulator.truth import SLACK, TruePass, load_truth, match
 from search_api.users import UserStore, seed_demo_users
 
 TARGET_P95_S = 1.5
 WATCH_PATTERNS = [f"*{d}7" for d in range(10)]  # every plate ending in 7
 STARTUP_S = 180.0  # model load, 45 feeds, gunicorn, on two shared cores
 DRAIN_S = 10.0  # after the window: reads, index and alerts of the last passes still land
-SLACK = timedelta(seconds=1.0)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -164,15 +165,13 @@ class SearchableWatcher(threading.Thread):
 
 
 def evaluate(
-    truth: list[dict[str, Any]],
+    truth: list[TruePass],
     reads: dict[str, tuple[dict[str, Any], float]],
     visible: dict[str, float],
     alerts: list[tuple[dict[str, Any], float]],
     patterns: list[PlatePattern],
 ) -> dict[str, Any]:
-    by_camera: dict[str, list[tuple[dict[str, Any], float]]] = {}
-    for record, arrived in reads.values():
-        by_camera.setdefault(record["camera_id"], []).append((record, arrived))
+    reads_of = match(truth, [record for record, _ in reads.values()]).reads_of
     alert_at: dict[str, float] = {}
     for alert, at in alerts:
         alert_at[alert["read_id"]] = min(at, alert_at.get(alert["read_id"], at))
@@ -183,25 +182,19 @@ def evaluate(
     alert_s: list[float] = []
     not_searchable = 0
     for t in truth:
-        enter, leave = datetime.fromisoformat(t["enter"]), datetime.fromisoformat(t["leave"])
-        is_watched = any(p.regex.match(t["plate"]) for p in patterns)
+        is_watched = any(p.regex.match(t.plate) for p in patterns)
         watched += is_watched
-        hits = [
-            (r, a)
-            for r, a in by_camera.get(t["camera_id"], [])
-            if datetime.fromisoformat(r["first_seen"]) <= leave + SLACK
-            and datetime.fromisoformat(r["last_seen"]) >= enter - SLACK
-        ]
+        hits = reads_of[t.pass_id]
         if not hits:
             continue
         found += 1
         duplicates += len(hits) - 1
-        ids = [r["read_id"] for r, _ in hits]
+        ids = [r["read_id"] for r in hits]
         matched.update(ids)
-        best = max(hits, key=lambda h: h[0]["confidence"])
-        exact += best[0]["plate"] == t["plate"]
-        left = leave.timestamp()
-        journal_s.append(min(a for _, a in hits) - left)
+        best = max(hits, key=lambda r: r["confidence"])
+        exact += best["plate"] == t.plate
+        left = t.leave.timestamp()
+        journal_s.append(min(reads[i][1] for i in ids) - left)
         seen = [visible[i] for i in ids if i in visible]
         if seen:
             searchable_s.append(min(seen) - left)
@@ -244,16 +237,6 @@ FRAME_KEYS = (
 
 def _frame_totals(cameras: list[dict[str, Any]]) -> dict[str, int]:
     return {k: sum(int(c.get(k, 0)) for c in cameras) for k in FRAME_KEYS}
-
-
-def _es_node_pid() -> int | None:
-    path = PROJECT_ROOT / "var" / "elasticsearch" / "node.json"
-    try:
-        pid = int(json.loads(path.read_text())["pid"])
-        pid_cpu_seconds(pid)
-        return pid
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def _load_average() -> list[float]:
@@ -354,7 +337,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(5)  # the indexer reloads the watchlist every 2 s
         startup_s = time.monotonic() - started
 
-        es_pid = _es_node_pid()
+        es_pid = local_node_pid()
         cpu0 = services.cpu_seconds() | ({"elasticsearch": pid_cpu_seconds(es_pid)} if es_pid else {})
         frames0 = _frame_totals(camera_health(health_port))
         load0 = _load_average()
@@ -397,13 +380,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             stream.close()
         services.stop()
 
-    truth = [json.loads(line) for line in truth_path.read_text(encoding="utf-8").splitlines()]
-    window = [
-        t
-        for t in truth
-        if measure_start <= datetime.fromisoformat(t["enter"])
-        and datetime.fromisoformat(t["leave"]) <= measure_end
-    ]
+    window = [t for t in load_truth(truth_path) if measure_start <= t.enter and t.leave <= measure_end]
     reads = {
         k: v
         for k, v in journal.snapshot().items()
