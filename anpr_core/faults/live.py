@@ -13,10 +13,11 @@ from typing import Any
 
 from anpr_core.faults.checks import compare, journal_records, stored_reads
 from anpr_core.faults.ingest import indexed_share, indexer_service, journal_bytes
-from anpr_core.faults.node import FaultNode, free_port
+from anpr_core.faults.node import FaultNode
 from anpr_core.faults.procs import Service, get_json, wait_until
 from anpr_core.faults.proxy import StallableProxy
 from anpr_core.faults.report import ScenarioResult
+from anpr_core.harness import free_port
 from anpr_core.settings import PROJECT_ROOT
 from lpr.simulator.truth import load_truth, match
 

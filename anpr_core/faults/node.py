@@ -12,22 +12,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import time
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from anpr_core.elastic.client import make_client
 from anpr_core.elastic.local_node import LocalElasticsearch, LocalNode, _process_alive
+from anpr_core.harness import free_port
 from anpr_core.settings import PROJECT_ROOT, load_settings
 
 FAULTS_VAR = PROJECT_ROOT / "var" / "faults"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FaultNode(LocalElasticsearch):
@@ -75,12 +70,8 @@ class FaultNode(LocalElasticsearch):
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, **options: object) -> Elasticsearch:
-        kwargs: dict[str, object] = {
-            "basic_auth": ("elastic", self.elastic_password()),
-            "request_timeout": 60,
-        }
-        kwargs.update(options)
-        return Elasticsearch(self.url, **kwargs)  # type: ignore[arg-type]
+        settings = load_settings(elasticsearch={"url": self.url, "password": self.elastic_password()})
+        return make_client(settings, **{"request_timeout": 60, **options})
 
     def env(self, prefix: str) -> dict[str, str]:
         """Environment that points a service (`anpr indexer`, `anpr workers`) at this node."""
