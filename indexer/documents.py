@@ -1,4 +1,4 @@
-"""A journal record (a `PlateRead`) → the Elasticsearch document and its daily index."""
+"""A journal record (a `PlateRead`) → the Elasticsearch document and its monthly index."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ def read_action(read: PlateRead, prefix: str) -> IndexAction:
     """A bulk `index` action: `_id` = read id, so replaying a read overwrites itself."""
     document = read.model_dump(mode="json", exclude_none=True)
     document.update(_search_fields(read.plate))
-    return IndexAction(_daily_index(prefix, read.best_seen.date()), read.read_id, document)
+    return IndexAction(_read_index(prefix, read.best_seen.date()), read.read_id, document)
 
 
-# Both are pure and called for every read; plates and days repeat, so they are computed once.
+# Both are pure and called for every read; plates and months repeat, so they are computed once.
 @lru_cache(maxsize=65_536)
 def _search_fields(plate: str) -> Mapping[str, str]:
     return MappingProxyType(plate_search_fields(parse_plate(plate)))
 
 
 @lru_cache(maxsize=1024)
-def _daily_index(prefix: str, day: date) -> str:
+def _read_index(prefix: str, day: date) -> str:
     return reads_index(prefix, day)

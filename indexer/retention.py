@@ -3,8 +3,9 @@
 Plate reads and their crop images are kept ``retention.read_days`` (default 30), alerts
 ``retention.alert_days`` (365), audit records ``retention.audit_days`` (≥ 730). One run:
 
-- read indices (one per UTC day) whose whole day is older than the cut-off are deleted; in the
-  boundary day's index the reads with ``best_seen`` before the exact cut-off are deleted by query;
+- read indices (one per UTC month) whose whole month is older than the cut-off are deleted; in
+  the boundary month's index the reads with ``best_seen`` before the exact cut-off are deleted by
+  query (about one day's reads per daily run);
 - crop folders (``crops/YYYY/MM/DD``) of days older than the cut-off are deleted; on the boundary
   day, the crops of the reads deleted by query and any crop written before the cut-off go too;
 - alerts with ``created_at`` before their cut-off are deleted by query;
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-# Deleting a boundary day (≈ 100k–400k reads) is a long scroll; one page may be slow under load.
+# A boundary month's expired reads (≈ 100k–400k a day) are a long scroll; one page may be slow under load.
 _QUERY_TIMEOUT_S = 300
 _BATCH = 5000
 
@@ -82,7 +83,7 @@ class RetentionReport:
     cutoffs: Cutoffs
     dry_run: bool = False
     read_indices: list[str] = field(default_factory=list)
-    reads: int = 0  # documents deleted by query from the boundary day's index
+    reads: int = 0  # documents deleted by query from the boundary month's index
     crop_dirs: list[str] = field(default_factory=list)  # whole days, relative to the crop root
     crop_files: int = 0  # every crop file, in whole days and on the boundary day
     alerts: int = 0
@@ -141,30 +142,31 @@ def _matching(client: Elasticsearch, prefix: str, kind: str, regex: str) -> dict
     return found
 
 
-def read_index_days(client: Elasticsearch, prefix: str) -> dict[str, date]:
-    """The prefix's daily read indices and their UTC day."""
-    days: dict[str, date] = {}
-    for name, m in _matching(client, prefix, "reads", r"(\d{4})\.(\d{2})\.(\d{2})").items():
-        try:
-            days[name] = date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            log.warning("retention skips an index with an impossible date", extra={"index": name})
-    # The names come from reads_index; keep only those it would have made.
-    return {n: d for n, d in days.items() if reads_index(prefix, d) == n}
-
-
-def audit_index_months(client: Elasticsearch, prefix: str) -> dict[str, date]:
-    """The prefix's monthly audit indices and the first day of their month."""
+def _monthly_indices(
+    client: Elasticsearch, prefix: str, kind: str, name_of: Callable[[str, date], str]
+) -> dict[str, date]:
+    """The prefix's monthly ``kind`` indices and the first day of their month."""
     months: dict[str, date] = {}
-    for name, m in _matching(client, prefix, "audit", r"(\d{4})\.(\d{2})").items():
+    for name, m in _matching(client, prefix, kind, r"(\d{4})\.(\d{2})").items():
         try:
             first = date(int(m[1]), int(m[2]), 1)
         except ValueError:
             log.warning("retention skips an index with an impossible date", extra={"index": name})
             continue
-        if audit_index(prefix, first) == name:
+        # Keep only names the service itself would have made for that month.
+        if name_of(prefix, first) == name:
             months[name] = first
     return months
+
+
+def read_index_months(client: Elasticsearch, prefix: str) -> dict[str, date]:
+    """The prefix's monthly read indices and the first day of their month."""
+    return _monthly_indices(client, prefix, "reads", reads_index)
+
+
+def audit_index_months(client: Elasticsearch, prefix: str) -> dict[str, date]:
+    """The prefix's monthly audit indices and the first day of their month."""
+    return _monthly_indices(client, prefix, "audit", audit_index)
 
 
 # --- Elasticsearch deletions ------------------------------------------------------------------
@@ -243,10 +245,10 @@ def _delete_older(
 
 
 def expire_reads(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> set[str]:
-    """Delete expired read indices and boundary-day reads; return the boundary reads' crop refs."""
+    """Delete expired read indices and boundary-month reads; return the deleted reads' crop refs."""
     crop_refs: set[str] = set()
-    for name, day in sorted(read_index_days(client, prefix).items(), key=lambda item: item[1]):
-        start, end = _day_start(day), _day_start(day + timedelta(days=1))
+    for name, first in sorted(read_index_months(client, prefix).items(), key=lambda item: item[1]):
+        start, end = _day_start(first), _day_start(_next_month(first))
         if end <= cutoff:
             if _delete_index(client, name, "read index", report):
                 report.read_indices.append(name)

@@ -23,6 +23,7 @@ from search_api.blueprints import cameras as cameras_bp
 from search_api.camera_registry import load_cameras
 from search_api.context import Services
 from search_api.errors import ApiError
+from search_api.json_provider import OrjsonProvider
 from search_api.ratelimit import LoginRateLimiter
 from search_api.tokens import TokenSigner, secret_key
 from search_api.users import UserStore
@@ -49,6 +50,10 @@ UNAUDITED = (
 SECRET_KEYS = {"password", "token"}
 
 
+class _ApiFlask(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -57,10 +62,9 @@ def create_app(
     ensure_indices: bool = True,
 ) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__)
+    app = _ApiFlask(__name__)
     app.config["ANPR_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # plates are Korean
     client = es or make_client(settings)
     prefix = settings.index_prefix
     if ensure_indices:

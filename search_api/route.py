@@ -70,6 +70,32 @@ def to_sighting(source: dict[str, Any], cameras: dict[str, dict[str, Any]]) -> S
     )
 
 
+def route_search(plate: str, window: TimeRange, limit: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The search behind a route: (request body, URL parameters).
+
+    One definition for the API and for scripts/bench/api_bench, which sends the very same
+    request to Elasticsearch directly to show what the API adds on top of it.
+    """
+    body = {
+        "query": {"bool": {"filter": [{"term": {"plate": plate}}, *_time_filter(window)]}},
+        "sort": [{"best_seen": "asc"}],
+        "size": limit,
+        "_source": ROUTE_SOURCE,
+        "track_total_hits": False,
+    }
+    params: dict[str, Any] = {
+        "request_cache": True,
+        "ignore_unavailable": True,
+        "allow_no_indices": True,
+        # Less JSON to parse per request: only the documents (no hits at all drops the key).
+        "filter_path": "hits.hits._source",
+    }
+    if window.start or window.end:
+        # With a time range, skip monthly indices whose best_seen min/max cannot match.
+        params["pre_filter_shard_size"] = 1
+    return body, params
+
+
 def fetch_sightings(
     es: Elasticsearch,
     prefix: str,
@@ -78,21 +104,8 @@ def fetch_sightings(
     cameras: dict[str, dict[str, Any]],
     limit: int,
 ) -> list[Sighting]:
-    result = es.search(
-        index=reads_alias(prefix),
-        query={"bool": {"filter": [{"term": {"plate": plate}}, *_time_filter(window)]}},
-        sort=[{"best_seen": "asc"}],
-        size=limit,
-        source=ROUTE_SOURCE,
-        request_cache=True,
-        track_total_hits=False,
-        ignore_unavailable=True,
-        allow_no_indices=True,
-        # Less JSON to parse per request: only the documents (no hits at all drops the key).
-        filter_path=["hits.hits._source"],
-        # With a time range, skip daily indices whose best_seen min/max cannot match.
-        pre_filter_shard_size=1 if window.start or window.end else None,
-    )
+    body, params = route_search(plate, window, limit)
+    result = es.search(index=reads_alias(prefix), body=body, **params)
     return [to_sighting(hit["_source"], cameras) for hit in result.get("hits", {}).get("hits", [])]
 
 

@@ -136,7 +136,7 @@ def search_reads(es: Elasticsearch, prefix: str, q: ReadSearchQuery, confusion: 
         body=body,
         ignore_unavailable=True,
         allow_no_indices=True,
-        # With a time range, skip daily indices whose best_seen min/max cannot match.
+        # With a time range, skip monthly indices whose best_seen min/max cannot match.
         pre_filter_shard_size=1 if q.start or q.end else None,
     )
     raw_hits = result["hits"]["hits"]

@@ -10,8 +10,14 @@ from datetime import date
 
 
 def reads_index(prefix: str, day: date) -> str:
-    """The read index for one UTC day; retention deletes whole days."""
-    return f"{prefix}-reads-{day:%Y.%m.%d}"
+    """The read index holding the reads of ``day``: one index per UTC month.
+
+    Monthly, not daily: a route or search over the retention period then touches 2–4 shards
+    instead of 30–90, and per-shard overhead, not matching, is what a route query costs
+    (docs/benchmarks.md, search API). Retention deletes whole months and, in the boundary
+    month, the expired reads by query.
+    """
+    return f"{prefix}-reads-{day:%Y.%m}"
 
 
 def reads_pattern(prefix: str) -> str:

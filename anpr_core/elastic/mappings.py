@@ -60,9 +60,9 @@ def ensure_indices(client: Elasticsearch, prefix: str) -> None:
     _ensure_templates_and_indices(client, prefix)
 
 
-def ensure_read_index(client: Elasticsearch, prefix: str, day: datetime) -> str:
-    """Create one day's read index (the template adds the alias)."""
-    name = reads_index(prefix, day.astimezone(UTC).date())
+def ensure_read_index(client: Elasticsearch, prefix: str, seen: datetime) -> str:
+    """Create the read index for the month of ``seen`` (the template adds the alias)."""
+    name = reads_index(prefix, seen.astimezone(UTC).date())
     if not client.indices.exists(index=name):
         _create(client, name)
     return name

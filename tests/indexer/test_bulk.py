@@ -33,7 +33,7 @@ def test_encoded_chunk_is_one_action_line_and_one_source_line_per_document() -> 
 def test_every_chunk_is_indexed_and_only_the_rejected_item_is_reported(
     es_client: Elasticsearch, prefix: str
 ) -> None:
-    index = f"{prefix}-reads-2026.11.20"
+    index = f"{prefix}-reads-2026.11"
     actions = [IndexAction(index, f"r{i:05d}", read_source(i)) for i in range(1000)]
     # The read template's mapping is strict: an unknown field is a per-item rejection (400).
     actions[437] = IndexAction(index, "bad", {**read_source(437), "colour": "red"})
@@ -51,7 +51,7 @@ def test_every_chunk_is_indexed_and_only_the_rejected_item_is_reported(
 def test_items_refused_while_a_shard_is_unavailable_are_retried_never_dropped(
     es_client: Elasticsearch, prefix: str
 ) -> None:
-    index = f"{prefix}-reads-2026.11.21"
+    index = f"{prefix}-reads-2026.10"
     # A primary that cannot be allocated anywhere: the node refuses each item with 503.
     es_client.indices.create(
         index=index, settings={"index.routing.allocation.require._name": "no-such-node"},

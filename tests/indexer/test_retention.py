@@ -85,16 +85,18 @@ def _read(read_id: str, best_seen: str, crop_ref: str | None = None) -> dict[str
 
 def _seed_elasticsearch(client: Elasticsearch, p: str, other: str) -> None:
     docs: list[tuple[str, str, dict[str, object]]] = [
-        # read indices: two whole days past, the boundary day, two recent days
-        (f"{p}-reads-2026.10.22", "r1", _read("r1", "2026-10-22T09:00:00Z", "2026/10/22/r1.jpg")),
-        (f"{p}-reads-2026.10.23", "r2", _read("r2", "2026-10-23T23:59:59Z", "2026/10/23/r2.jpg")),
-        (f"{p}-reads-2026.10.24", "r3", _read("r3", "2026-10-24T10:29:59Z", "2026/10/24/r3.jpg")),
-        (f"{p}-reads-2026.10.24", "r4", _read("r4", "2026-10-24T10:30:00Z", "2026/10/24/r4.jpg")),
-        (f"{p}-reads-2026.10.25", "r5", _read("r5", "2026-10-25T00:00:00Z", "2026/10/25/r5.jpg")),
-        (f"{p}-reads-2026.11.23", "r6", _read("r6", "2026-11-23T10:00:00Z", "2026/11/23/r6.jpg")),
-        # look-alikes: not a daily read index of this prefix, must never be touched
-        (f"{p}-reads-2026.10.01-restored", "r7", _read("r7", "2026-10-01T09:00:00Z")),
-        (f"{other}-reads-2026.10.01", "o1", {"best_seen": "2026-10-01T09:00:00Z"}),
+        # read indices (monthly): two whole months past, the boundary month, the current one
+        (f"{p}-reads-2026.08", "r8", _read("r8", "2026-08-15T09:00:00Z")),
+        (f"{p}-reads-2026.09", "r0", _read("r0", "2026-09-30T23:59:59Z", "2026/09/30/r0.jpg")),
+        (f"{p}-reads-2026.10", "r1", _read("r1", "2026-10-22T09:00:00Z", "2026/10/22/r1.jpg")),
+        (f"{p}-reads-2026.10", "r2", _read("r2", "2026-10-23T23:59:59Z", "2026/10/23/r2.jpg")),
+        (f"{p}-reads-2026.10", "r3", _read("r3", "2026-10-24T10:29:59Z", "2026/10/24/r3.jpg")),
+        (f"{p}-reads-2026.10", "r4", _read("r4", "2026-10-24T10:30:00Z", "2026/10/24/r4.jpg")),
+        (f"{p}-reads-2026.10", "r5", _read("r5", "2026-10-25T00:00:00Z", "2026/10/25/r5.jpg")),
+        (f"{p}-reads-2026.11", "r6", _read("r6", "2026-11-23T10:00:00Z", "2026/11/23/r6.jpg")),
+        # look-alikes: not a monthly read index of this prefix, must never be touched
+        (f"{p}-reads-2026.09-restored", "r7", _read("r7", "2026-09-01T09:00:00Z")),
+        (f"{other}-reads-2026.09", "o1", {"best_seen": "2026-09-01T09:00:00Z"}),
         # alerts
         (alerts_index(p), "a1", {"alert_id": "a1", "created_at": "2025-11-01T00:00:00Z"}),
         (alerts_index(p), "a2", {"alert_id": "a2", "created_at": "2025-11-23T10:29:00Z"}),
@@ -153,7 +155,7 @@ def _files(root: Path) -> set[str]:
 
 EXPECTED_COUNTS = {
     "read_indices": 2,
-    "reads": 1,
+    "reads": 3,
     "crop_dirs": 4,
     "crop_files": 6,
     "alerts": 2,
@@ -171,15 +173,14 @@ def test_retention_removes_exactly_what_is_past_its_period(
 
     assert report.errors == []
     assert report.counts() == EXPECTED_COUNTS
-    assert report.read_indices == [f"{p}-reads-2026.10.22", f"{p}-reads-2026.10.23"]
+    assert report.read_indices == [f"{p}-reads-2026.08", f"{p}-reads-2026.09"]
     assert report.audit_indices == [f"{p}-audit-2024.09", f"{p}-audit-2024.10"]
 
-    # Reads: whole past days gone, the boundary day keeps only what is not older than the cut-off.
+    # Reads: whole past months gone, the boundary month keeps only what is not older than the cut-off.
     assert _indices(es_client, f"{p}-reads-*") == {
-        f"{p}-reads-2026.10.24", f"{p}-reads-2026.10.25", f"{p}-reads-2026.11.23",
-        f"{p}-reads-2026.10.01-restored",
+        f"{p}-reads-2026.10", f"{p}-reads-2026.11", f"{p}-reads-2026.09-restored",
     }  # fmt: skip
-    assert _ids(es_client, f"{p}-reads-2026.10.24") == {"r4"}
+    assert _ids(es_client, f"{p}-reads-2026.10") == {"r4", "r5"}
     assert _ids(es_client, f"{p}-reads") == {"r4", "r5", "r6", "r7"}  # the alias still serves the rest
     # Alerts and audit: by their own, longer periods.
     assert _ids(es_client, alerts_index(p)) == {"a3", "a4"}
@@ -189,7 +190,7 @@ def test_retention_removes_exactly_what_is_past_its_period(
     assert _ids(es_client, f"{p}-audit-2024.11") == {"u4"}
     assert _ids(es_client, f"{p}-audit-archive") == {"u7"}
     # Another prefix is another deployment's data.
-    assert _ids(es_client, f"{other}-reads-2026.10.01") == {"o1"}
+    assert _ids(es_client, f"{other}-reads-2026.09") == {"o1"}
     assert _ids(es_client, alerts_index(other)) == {"oa"}
     assert _ids(es_client, f"{other}-audit-2020.01") == {"ou"}
 
@@ -225,9 +226,9 @@ def test_retention_removes_exactly_what_is_past_its_period(
     ]
     assert sorted(removed) == sorted(
         [
-            ("read index", f"{p}-reads-2026.10.22"),
-            ("read index", f"{p}-reads-2026.10.23"),
-            ("reads", f"{p}-reads-2026.10.24"),
+            ("read index", f"{p}-reads-2026.08"),
+            ("read index", f"{p}-reads-2026.09"),
+            ("reads", f"{p}-reads-2026.10"),
             ("crop folder", "2025/12/31"),
             ("crop folder", "2026/09/30"),
             ("crop folder", "2026/10/22"),
@@ -240,7 +241,7 @@ def test_retention_removes_exactly_what_is_past_its_period(
         ]
     )
     summary = [r for r in caplog.records if r.getMessage() == "retention done"]
-    assert len(summary) == 1 and summary[0].reads == 1  # type: ignore[attr-defined]
+    assert len(summary) == 1 and summary[0].reads == 3  # type: ignore[attr-defined]
 
     # A second run finds nothing more to remove.
     again = run_retention(es_client, world.settings, clock=lambda: NOW)
@@ -259,7 +260,7 @@ def test_dry_run_reports_the_same_and_deletes_nothing(es_client: Elasticsearch, 
     assert sorted(report.crop_dirs) == ["2025/12/31", "2026/09/30", "2026/10/22", "2026/10/23"]
     assert _indices(es_client, f"{world.prefix}*") == indices_before
     assert _files(world.crops) == files_before
-    assert _ids(es_client, f"{p}-reads-2026.10.24") == {"r3", "r4"}
+    assert _ids(es_client, f"{p}-reads-2026.10") == {"r1", "r2", "r3", "r4", "r5"}
     assert _ids(es_client, alerts_index(p)) == {"a1", "a2", "a3", "a4"}
     assert _ids(es_client, f"{p}-audit-2024.11") == {"u3", "u4"}
     # Nothing was removed, so nothing is audited.
@@ -303,8 +304,8 @@ def test_cli_every_runs_then_stops_cleanly_on_sigterm(es_client: Elasticsearch, 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert f"{world.prefix}-reads-2026.10.22" not in _indices(es_client, f"{world.prefix}-reads-*")
-    assert _ids(es_client, f"{world.other}-reads-2026.10.01") == {"o1"}
+    assert f"{world.prefix}-reads-2026.09" not in _indices(es_client, f"{world.prefix}-reads-*")
+    assert _ids(es_client, f"{world.other}-reads-2026.09") == {"o1"}
     es_client.indices.refresh(index=audit_pattern(world.prefix))
     audited = es_client.count(index=audit_pattern(world.prefix), query={"term": {"user": "system:retention"}})
     assert audited["count"] == 1
