@@ -10,7 +10,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
+from anpr_core.plates import PlateFormat, random_plate
+from anpr_core.render.augment import augment_crop
 from anpr_core.render.dataset import synthetic_crop
+from anpr_core.render.plate import render_plate
 from lpr.recognizer.charset import encode
 from lpr.recognizer.preprocess import to_model_input
 from training.splits import LabelledCrop
@@ -53,23 +56,44 @@ class RealCrops(Dataset[tuple[np.ndarray, str]]):
 
 
 class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
-    """Endless samples: a share `real_share` from the real training crops, the rest synthetic."""
+    """Endless samples: a share `real_share` from the real training crops, the rest synthetic.
 
-    def __init__(self, real: RealCrops, real_share: float, seed: int) -> None:
+    `real_weights` (one per real crop) oversamples some crops, e.g. those the starting model
+    misreads; `format_weights` sets the synthetic mix of plate formats (default: the renderer's).
+    """
+
+    def __init__(
+        self,
+        real: RealCrops,
+        real_share: float,
+        seed: int,
+        real_weights: list[float] | None = None,
+        format_weights: dict[PlateFormat, float] | None = None,
+    ) -> None:
         self.real, self.real_share, self.seed = real, real_share, seed
+        self.real_weights, self.format_weights = real_weights, format_weights
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         info = get_worker_info()
         worker = info.id if info is not None else 0
         rng = random.Random(self.seed * 7919 + worker)
+        indices = range(len(self.real))
         index = 0
         while True:
             if rng.random() < self.real_share:
-                yield self.real[rng.randrange(len(self.real))]
-            else:
-                image, rendered = synthetic_crop((self.seed * 1000 + worker) * 10_000_000 + index)
-                index += 1
+                if self.real_weights is None:
+                    yield self.real[rng.randrange(len(self.real))]
+                else:
+                    yield self.real[rng.choices(indices, weights=self.real_weights)[0]]
+                continue
+            seed = (self.seed * 1000 + worker) * 10_000_000 + index
+            index += 1
+            if self.format_weights is None:
+                image, rendered = synthetic_crop(seed)
                 yield to_model_input(image), rendered.text
+            else:
+                image, text = weighted_synthetic_crop(seed, self.format_weights)
+                yield to_model_input(image), text
 
 
 def collate(
@@ -84,3 +108,41 @@ def collate(
 
 def plates_dir_default() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "plates"
+
+
+def parse_format_weights(spec: str | None) -> dict[PlateFormat, float] | None:
+    """ "regional=0.4,old7=0.3,…" → weights per plate format (None: the renderer's natural mix)."""
+    if not spec:
+        return None
+    weights = {}
+    for part in spec.split(","):
+        name, _, value = part.partition("=")
+        weights[PlateFormat(name.strip())] = float(value)
+    return weights
+
+
+def weighted_synthetic_crop(
+    seed: int, format_weights: dict[PlateFormat, float], strength: tuple[float, float] = (0.4, 1.0)
+) -> tuple[np.ndarray, str]:
+    """A synthetic crop of a plate format drawn by `format_weights` (style as the renderer picks
+    it for that plate), camera-augmented at a random strength; a pure function of `seed`."""
+    rng = random.Random(seed)
+    fmt = rng.choices(list(format_weights), weights=list(format_weights.values()))[0]
+    plate = random_plate(rng, fmt)
+    image = augment_crop(render_plate(plate, None, rng).image, rng, strength=rng.uniform(*strength))
+    return image, plate.text
+
+
+def synthetic_eval_set(seed: int, per_format: int, strength: float = 0.6) -> dict[str, tuple[list, list]]:
+    """Held-out synthetic crops per format, drawn like `scripts/bench/recognizer` draws its own
+    (own seed: training seeds are seed·10⁷-scale integers, this is one sequential stream)."""
+    rng = random.Random(seed)
+    sets: dict[str, tuple[list, list]] = {}
+    for fmt in PlateFormat:
+        crops, truths = [], []
+        for _ in range(per_format):
+            plate = random_plate(rng, fmt)
+            crops.append(augment_crop(render_plate(plate, None, rng).image, rng, strength=strength))
+            truths.append(plate.text)
+        sets[fmt.value] = (crops, truths)
+    return sets
