@@ -12,6 +12,10 @@ Plate reads and their crop images are kept ``retention.read_days`` (default 30),
 - monthly audit indices whose whole month is older than the audit cut-off are deleted; in the
   boundary month's index the records before the cut-off are deleted by query.
 
+Then the read indices of months that have ended (no reads are written to them any more) are
+force-merged to one segment, as an ILM "warm" phase would: a route or search then does one term
+lookup per month instead of one per segment (docs/benchmarks.md, search API).
+
 "By query" is a range query scrolled and bulk-deleted by id: it works on every distribution,
 including the local integ-test node that has no ``_delete_by_query`` (reindex module).
 
@@ -49,6 +53,8 @@ Clock = Callable[[], datetime]
 # A boundary month's expired reads (≈ 100k–400k a day) are a long scroll; one page may be slow under load.
 _QUERY_TIMEOUT_S = 300
 _BATCH = 5000
+# Merging a month of reads (a few GB) to one segment takes minutes on a small node.
+_MERGE_TIMEOUT_S = 3600
 
 
 def utc_now() -> datetime:
@@ -90,6 +96,8 @@ class RetentionReport:
     audit_indices: list[str] = field(default_factory=list)
     audit_records: int = 0  # deleted by query from the boundary month's index
     errors: list[str] = field(default_factory=list)
+    # Not a removal: read indices of ended months merged to one segment (see merge_ended_months).
+    merged_indices: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -257,6 +265,40 @@ def expire_reads(client: Elasticsearch, prefix: str, cutoff: datetime, report: R
     return crop_refs
 
 
+def merge_ended_months(client: Elasticsearch, prefix: str, now: datetime, report: RetentionReport) -> None:
+    """Force-merge to one segment each read index whose month ended before ``now``.
+
+    Runs after the deletions, so the boundary month's deleted reads are merged away once; an
+    index already at one segment is left alone, so a daily run merges each month about once.
+    """
+    ended = [
+        name
+        for name, first in read_index_months(client, prefix).items()
+        if _day_start(_next_month(first)) <= now
+    ]
+    if not ended:
+        return
+    counts: dict[str, int] = {}
+    for row in client.cat.segments(index=",".join(ended), format="json", h="index"):
+        counts[row["index"]] = counts.get(row["index"], 0) + 1
+    verb = "would merge" if report.dry_run else "merged"
+    for name in sorted(n for n in ended if counts.get(n, 0) > 1):
+        if not report.dry_run:
+            try:
+                client.options(request_timeout=_MERGE_TIMEOUT_S).indices.forcemerge(
+                    index=name, max_num_segments=1
+                )
+            except ApiError as exc:
+                report.errors.append(f"merge {name}: {exc}")
+                log.error("retention could not merge an index", extra={"index": name, "error": str(exc)})
+                continue
+        report.merged_indices.append(name)
+        log.info(
+            f"retention {verb} a read index of an ended month",
+            extra={"kind": "merge", "index": name, "segments": counts[name], "dry_run": report.dry_run},
+        )
+
+
 def expire_alerts(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> None:
     report.alerts += _delete_older(client, alerts_index(prefix), "created_at", cutoff, "alerts", report)
 
@@ -384,6 +426,7 @@ def audit_document(report: RetentionReport) -> dict[str, Any]:
         "read_indices": report.read_indices,
         "crop_dirs": report.crop_dirs,
         "audit_indices": report.audit_indices,
+        "merged_indices": report.merged_indices,
         "errors": report.errors,
     }
     return {
@@ -428,6 +471,7 @@ def run_retention(
     expire_crops(settings.paths.crops, cutoffs.reads, crop_refs, report)
     expire_alerts(client, prefix, cutoffs.alerts, report)
     expire_audit(client, prefix, cutoffs.audit, report)
+    merge_ended_months(client, prefix, now, report)
     if not dry_run:
         write_audit_record(client, prefix, report)
     log.info(

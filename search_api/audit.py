@@ -15,6 +15,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from elasticsearch import Elasticsearch, helpers
 
 from anpr_core.elastic.indices import audit_index
@@ -57,7 +58,7 @@ class AuditLog:
             "method": method,
             "path": path,
             # Stored as JSON text: query shapes differ per endpoint and must not grow the mapping.
-            "query": json.dumps(query, ensure_ascii=False, default=str, sort_keys=True),
+            "query": orjson.dumps(query, default=str, option=orjson.OPT_SORT_KEYS).decode(),
             "purpose": purpose,
             "case_number": case_number,
             "result_count": result_count,

@@ -30,7 +30,7 @@ ROUTE_SOURCE = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sighting:
     read_id: str
     plate: str

@@ -181,6 +181,7 @@ def test_retention_removes_exactly_what_is_past_its_period(
         f"{p}-reads-2026.10", f"{p}-reads-2026.11", f"{p}-reads-2026.09-restored",
     }  # fmt: skip
     assert _ids(es_client, f"{p}-reads-2026.10") == {"r4", "r5"}
+    assert _segments(es_client, f"{p}-reads-2026.10") == 1  # an ended month, merged after the deletions
     assert _ids(es_client, f"{p}-reads") == {"r4", "r5", "r6", "r7"}  # the alias still serves the rest
     # Alerts and audit: by their own, longer periods.
     assert _ids(es_client, alerts_index(p)) == {"a3", "a4"}
@@ -222,7 +223,7 @@ def test_retention_removes_exactly_what_is_past_its_period(
     removed = [
         (r.kind, getattr(r, "index", None) or r.path)  # type: ignore[attr-defined]
         for r in caplog.records
-        if hasattr(r, "kind")
+        if hasattr(r, "kind") and r.kind != "merge"  # type: ignore[attr-defined]  # not a removal
     ]
     assert sorted(removed) == sorted(
         [
@@ -246,6 +247,31 @@ def test_retention_removes_exactly_what_is_past_its_period(
     # A second run finds nothing more to remove.
     again = run_retention(es_client, world.settings, clock=lambda: NOW)
     assert again.errors == [] and not again.removed_anything
+
+
+def _segments(client: Elasticsearch, index: str) -> int:
+    return len(client.cat.segments(index=index, format="json", h="index"))
+
+
+def test_ended_months_are_merged_to_one_segment_and_the_current_month_is_not(
+    es_client: Elasticsearch, world: World
+) -> None:
+    p = world.prefix
+    october, november = f"{p}-reads-2026.10", f"{p}-reads-2026.11"
+    for index, day in ((october, "2026-10-30"), (november, "2026-11-20")):
+        for i in range(3):  # each refresh writes one more segment
+            doc = _read(f"s{i}", f"{day}T0{i}:00:00Z")
+            es_client.index(index=index, id=f"s{i}", document=doc, refresh=True)
+    assert _segments(es_client, october) > 1 and _segments(es_client, november) > 1
+
+    report = run_retention(es_client, world.settings, clock=lambda: NOW)
+
+    assert report.errors == []
+    assert report.merged_indices == [october]  # September was deleted whole; November is being written
+    assert _segments(es_client, october) == 1
+    assert _segments(es_client, november) > 1
+    assert _ids(es_client, october) == {"r4", "r5", "s0", "s1", "s2"}  # merging keeps every live read
+    assert run_retention(es_client, world.settings, clock=lambda: NOW).merged_indices == []
 
 
 def test_dry_run_reports_the_same_and_deletes_nothing(es_client: Elasticsearch, world: World) -> None:
