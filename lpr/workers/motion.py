@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from lpr.workers.feeds import Frame, JpegFrame
+
 
 class MotionGate:
     def __init__(
@@ -13,8 +15,18 @@ class MotionGate:
         self.threshold, self.pixel_delta, self.size = threshold, pixel_delta, size
         self._background: np.ndarray | None = None
 
-    def moving(self, frame: np.ndarray) -> bool:
-        small = cv2.cvtColor(cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    def moving(self, frame: Frame) -> bool:
+        """Whether the frame differs from the camera's background; a JPEG frame is looked at in
+        a 1/4-scale grey decode, a corrupt one counts as no motion."""
+        if isinstance(frame, JpegFrame):
+            grey = frame.small_grey()
+            if grey is None:
+                return False
+            small = cv2.resize(grey, self.size, interpolation=cv2.INTER_AREA)
+        else:
+            small = cv2.cvtColor(
+                cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+            )
         small = small.astype(np.float32)
         if self._background is None or self._background.shape != small.shape:
             self._background = small

@@ -58,18 +58,53 @@ def _centre_close(a: Box, b: Box) -> bool:
     return (dx * dx + dy * dy) ** 0.5 < width
 
 
+def readings_agree(a: str, b: str) -> bool:
+    """Two readings of one plate: at most one character apart, aligned from the end (the use
+    character and serial), so a regional plate read without its small top row (`12가3456` for
+    `서울12가3456`) still agrees with a full reading. The shorter must keep 7 characters."""
+    short, long = sorted((a, b), key=len)
+    if len(short) < 7 and len(short) != len(long):
+        return False
+    return sum(x != y for x, y in zip(short, long[len(long) - len(short) :], strict=True)) <= 1
+
+
 def _same_plate(track: Track, obs: Observation) -> bool:
     """The plate text is the vehicle's identity: when a busy worker samples a camera seldom, the
     box may have moved far, but the same (or one-character-off) reading in the same lane is the
     same vehicle."""
     last = next((o.text for o in reversed(track.observations) if o.text), None)
-    if not last or not obs.text or len(last) != len(obs.text):
-        return False
-    if sum(a != b for a, b in zip(last, obs.text, strict=True)) > 1:
+    if not last or not obs.text or not readings_agree(last, obs.text):
         return False
     a, b = track.box, obs.box
     overlap = min(a[2], b[2]) - max(a[0], b[0])
     return overlap > 0.5 * min(a[2] - a[0], b[2] - b[0])
+
+
+# A plate with less than this share of its box still in the picture cannot be read or detected.
+MIN_VISIBLE_SHARE = 0.6
+
+
+def _left_frame(track: Track, now: datetime, frame_size: tuple[int, int]) -> bool:
+    """Whether the plate, moving as it did over its track, is now (mostly) out of the picture.
+
+    Then a processed frame without it means the vehicle has gone, not that the detector missed
+    it once, and the read can be made without waiting out `max_missed_s`. A plate seen once has
+    no motion to go by: it may just have entered at the edge, so it waits like any other (ended
+    early, its one reading would be the pass's read and the better rest a suppressed repeat).
+    """
+    width, height = frame_size
+    first, last = track.observations[0], track.observations[-1]
+    span = (last.at - first.at).total_seconds()
+    if span <= 0:
+        return False
+    dt = (now - last.at).total_seconds()
+    vx = ((last.box[0] + last.box[2]) - (first.box[0] + first.box[2])) / 2 / span
+    vy = ((last.box[1] + last.box[3]) - (first.box[1] + first.box[3])) / 2 / span
+    dx, dy = vx * dt, vy * dt
+    x1, y1, x2, y2 = last.box[0] + dx, last.box[1] + dy, last.box[2] + dx, last.box[3] + dy
+    area = (x2 - x1) * (y2 - y1)
+    inside = max(0.0, min(x2, width) - max(x1, 0.0)) * max(0.0, min(y2, height) - max(y1, 0.0))
+    return area > 0 and inside < MIN_VISIBLE_SHARE * area
 
 
 class IouTracker:
@@ -82,10 +117,16 @@ class IouTracker:
         self.min_iou, self.max_missed_s = min_iou, max_missed_s
         self.min_misses, self.stale_s = min_misses, stale_s
         self.active: list[Track] = []
+        self.frame_size: tuple[int, int] | None = None
         self._ids = itertools.count(1)
 
-    def update(self, at: datetime, observations: list[Observation]) -> list[Track]:
-        """Add one frame's sightings; return the tracks that have ended (vehicle gone)."""
+    def update(
+        self, at: datetime, observations: list[Observation], frame_size: tuple[int, int] | None = None
+    ) -> list[Track]:
+        """Add one frame's sightings; return the tracks that have ended (vehicle gone).
+        `frame_size` (width, height) lets a track that has driven out of the picture end at once."""
+        if frame_size is not None:
+            self.frame_size = frame_size
         pairs = sorted(
             (
                 (iou(t.box, o.box), ti, oi)
@@ -114,12 +155,16 @@ class IouTracker:
         return self.expire(at)
 
     def expire(self, now: datetime) -> list[Track]:
-        ended = [t for t in self.active if self._ended(t, (now - t.last_seen).total_seconds())]
+        ended = [t for t in self.active if self._ended(t, now)]
         self.active = [t for t in self.active if t not in ended]
         return ended
 
-    def _ended(self, track: Track, gone_s: float) -> bool:
-        return gone_s > self.stale_s or (track.misses >= self.min_misses and gone_s > self.max_missed_s)
+    def _ended(self, track: Track, now: datetime) -> bool:
+        gone_s = (now - track.last_seen).total_seconds()
+        if gone_s > self.stale_s or (track.misses >= self.min_misses and gone_s > self.max_missed_s):
+            return True
+        # Missed in a processed frame where its motion puts it outside the picture: it has left.
+        return track.misses >= 1 and self.frame_size is not None and _left_frame(track, now, self.frame_size)
 
     def flush(self) -> list[Track]:
         ended, self.active = self.active, []

@@ -4,6 +4,7 @@ call → per-camera tracker → vote when the vehicle leaves → crop, then jour
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -19,10 +20,10 @@ import numpy as np
 from anpr_core.cameras import Camera
 from anpr_core.reads import GeoPoint, PlateAlternative, PlateRead, make_read_id
 from lpr.workers.crops import store_crop
-from lpr.workers.feeds import FeedReader
+from lpr.workers.feeds import FeedReader, Frame, as_image
 from lpr.workers.health import CameraHealth
 from lpr.workers.motion import MotionGate
-from lpr.workers.tracker import IouTracker, Observation, Track
+from lpr.workers.tracker import IouTracker, Observation, Track, readings_agree
 from lpr.workers.voter import vote
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,7 @@ class _CameraState:
     gate: MotionGate
     tracker: IouTracker
     recent: deque[_RecentRead] = field(default_factory=lambda: deque(maxlen=64))
-
-
-def _one_substitution_apart(a: str, b: str) -> bool:
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    waiting_since: int = 0  # the round in which the detector last ran on this camera
 
 
 def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], first_seen: datetime,
@@ -77,7 +75,7 @@ def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], fi
         if (first_seen - recent.last_seen).total_seconds() > window_s:
             continue
         same = plate in recent.plates or recent.plate in alternatives
-        if same or _one_substitution_apart(plate, recent.plate):
+        if same or readings_agree(plate, recent.plate):
             recent.last_seen = max(recent.last_seen, last_seen)  # still there: keep suppressing
             return True
     return False
@@ -110,17 +108,17 @@ class PlateWorker:
         self.emit_latency_s: list[float] = []
         self.repeat_window_s = repeat_window_s
         self.max_batch = max_batch  # frames per detector call
-        self._turn = 0
+        self._rounds = itertools.count(1)
 
     def process(
-        self, batch: Sequence[tuple[str, datetime, np.ndarray]], max_new: int | None = None
+        self, batch: Sequence[tuple[str, datetime, Frame]], max_new: int | None = None
     ) -> list[PlateRead]:
         """One round of (camera id, capture time, frame); returns the reads made durable.
 
         Cameras with a vehicle in view go first and always run, so a departure is seen at once
         and reads are not late. Of the cameras where motion has just started, at most `max_new`
-        run this round, in turns; the others' frames are deferred (counted) — their next frame
-        is a fraction of a second away and the vehicle stays in view for seconds.
+        run this round, longest waiting first; the others' frames are deferred (counted) — their
+        next frame is a fraction of a second away and the vehicle stays in view for seconds.
         """
         tracked, moving = [], []
         for item in batch:
@@ -130,25 +128,35 @@ class PlateWorker:
             elif state.gate.moving(item[2]):
                 moving.append(item)
         if max_new is not None and len(moving) > max_new:
-            start = self._turn % len(moving)
-            self._turn += max_new
-            rotated = moving[start:] + moving[:start]
-            moving = rotated[:max_new]
-            for camera_id, _, _ in rotated[max_new:]:
+            # Longest waiting first: a camera deferred this round is ahead of any that ran, so
+            # in a burst of new motion none waits more than a round or two (a rotating start
+            # could pass over the same camera for the whole of its vehicle's 2–3 s in view).
+            moving.sort(key=lambda item: self.states[item[0]].waiting_since)
+            for camera_id, _, _ in moving[max_new:]:
                 self.states[camera_id].health.deferred_frames += 1
-        wanted = tracked + moving
+            moving = moving[:max_new]
+        round_no = next(self._rounds)
+        wanted = []
+        for camera_id, at, frame in tracked + moving:
+            self.states[camera_id].waiting_since = round_no
+            image = as_image(frame)  # JPEG frames are decoded only here, when they are looked at
+            if image is None:
+                self.states[camera_id].health.bad_frames += 1
+                continue
+            wanted.append((camera_id, at, image))
         results: list[Sequence[FramePlateLike]] = []
         for start in range(0, len(wanted), self.max_batch):
             results += self.reader.read_frames([f for _, _, f in wanted[start : start + self.max_batch]])
         ended: list[tuple[_CameraState, Track]] = []
-        for (camera_id, at, _), plates in zip(wanted, results, strict=True):
+        for (camera_id, at, frame), plates in zip(wanted, results, strict=True):
             state = self.states[camera_id]
             state.health.processed_frames += 1
             observations = [
                 Observation(at, tuple(p.box), p.score, p.text, p.confidence or 0.0, p.alternatives, p.crop)
                 for p in plates
             ]
-            ended += [(state, t) for t in state.tracker.update(at, observations)]
+            size = (frame.shape[1], frame.shape[0])
+            ended += [(state, t) for t in state.tracker.update(at, observations, size)]
         return self._emit(ended)
 
     def tick(self, now: datetime | None = None) -> list[PlateRead]:
@@ -219,12 +227,12 @@ def run_loop(
     max_new: int = 8,
     idle_sleep_s: float = 0.01,
 ) -> None:
-    """Rounds over the feed readers: the oldest buffered frame of every camera, one
+    """Rounds over the feed readers: the newest buffered frame of every camera, one
     `process` call per round (cameras with a vehicle in view first)."""
     while not stop.is_set():
-        batch = []
+        batch: list[tuple[str, datetime, Frame]] = []
         for camera_id, feed in feeds.items():
-            item = feed.take()
+            item = feed.take_latest()
             if item is not None:
                 batch.append((camera_id, item[0], item[1]))
         if batch:
@@ -234,7 +242,7 @@ def run_loop(
             time.sleep(idle_sleep_s)
 
 
-def _process_safely(worker: PlateWorker, batch: list[tuple[str, datetime, np.ndarray]], max_new: int) -> None:
+def _process_safely(worker: PlateWorker, batch: list[tuple[str, datetime, Frame]], max_new: int) -> None:
     """A failing batch is logged and counted against its cameras; the loop goes on."""
     try:
         worker.process(batch, max_new)

@@ -3,6 +3,7 @@ zero-size frames. Each is counted and the camera marked down; every other camera
 
 from __future__ import annotations
 
+import io
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import pytest
 
 from lpr.simulator.scene import CameraScene
 from lpr.simulator.server import FeedHub, SimulatorServer
-from lpr.workers.feeds import FeedReader
+from lpr.workers.feeds import FeedError, FeedReader, JpegFrame, _mjpeg_boundary, _parts, as_image
 from lpr.workers.health import CameraHealth
 
 
@@ -114,3 +115,43 @@ def test_a_camera_reconnects_within_five_seconds_after_its_stream_returns() -> N
     finally:
         feed.stop_event.set()
         server.close()
+
+
+def test_mjpeg_frames_arrive_as_jpeg_and_are_decoded_only_on_demand() -> None:
+    server = _server()
+    health = CameraHealth("C01")
+    feed = FeedReader("C01", server.url("C01"), health, timeout_ms=2000)
+    feed.start()
+    try:
+        assert _wait(lambda: health.frames >= 4, 5)
+        item = feed.take_latest()
+        assert item is not None and isinstance(item[1], JpegFrame)
+        assert feed.take() is None  # the older buffered frame was dropped, and counted
+        assert health.dropped_frames >= 1
+        frame = item[1]
+        small = frame.small_grey()
+        image = as_image(frame)
+        assert small is not None and small.shape == (90, 160)  # the motion gate's 1/4-scale grey
+        assert image is not None and image.shape == (360, 640, 3)
+    finally:
+        feed.stop_event.set()
+        server.close()
+
+
+def test_multipart_parts_without_content_length_and_bad_parts() -> None:
+    jpeg = cv2.imencode(".jpg", np.full((16, 16, 3), 128, np.uint8))[1].tobytes()
+    body = (
+        b"preamble\r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
+        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: 5\r\n\r\nhello\r\n"
+        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode() + b"\r\n\r\n"
+        + jpeg + b"\r\n--frame\r\n"
+    )  # fmt: skip
+    parts = _parts(io.BytesIO(body), b"--frame")  # type: ignore[arg-type]
+    first, second, third = next(parts), next(parts), next(parts)
+    assert isinstance(first, JpegFrame) and first.data == jpeg  # read up to the next boundary
+    assert second is None  # not a JPEG: counted as a bad frame by the reader
+    assert isinstance(third, JpegFrame) and third.image() is not None
+    with pytest.raises(FeedError):
+        next(parts)  # the stream ended
+    assert _mjpeg_boundary('multipart/x-mixed-replace; boundary="--myboundary"') == b"--myboundary"
+    assert _mjpeg_boundary("image/jpeg") is None
