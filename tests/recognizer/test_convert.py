@@ -15,7 +15,6 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from anpr_core.plates import PlateFormat, parse_plate  # noqa: E402
 from lpr.recognizer.charset import CHARSET, NUM_CLASSES  # noqa: E402
 from lpr.recognizer.decode import greedy_decode  # noqa: E402
 from lpr.recognizer.preprocess import batch_input  # noqa: E402
@@ -27,7 +26,6 @@ from training.recognizer.convert import (  # noqa: E402
     onnx_log_probs,
     torch_log_probs,
 )
-from training.recognizer.data import parse_format_weights, weighted_synthetic_crop  # noqa: E402
 from training.recognizer.model import PlateCRNN  # noqa: E402
 from training.recognizer.train import export_onnx  # noqa: E402
 from training.splits import real_crops  # noqa: E402
@@ -95,18 +93,3 @@ def test_converted_model_reads_real_crops_like_onnxruntime(tmp_path: Path) -> No
     # A .pt written from the converted model loads back to the same function.
     torch.save(model.state_dict(), tmp_path / "plate_rec.pt")
     np.testing.assert_allclose(torch_log_probs(load_init(tmp_path / "plate_rec.pt"), images), ours, atol=1e-6)
-
-
-def test_weighted_synthetic_crops_follow_the_format_mix() -> None:
-    weights = parse_format_weights("regional=0.75, old7=0.25")
-    assert weights == {PlateFormat.REGIONAL: 0.75, PlateFormat.OLD7: 0.25}
-    assert parse_format_weights(None) is None
-    formats = []
-    for seed in range(40):
-        image, text = weighted_synthetic_crop(seed, weights)
-        again, same_text = weighted_synthetic_crop(seed, weights)
-        assert text == same_text and np.array_equal(image, again)  # a pure function of the seed
-        assert image.ndim == 3 and image.shape[1] > 20
-        formats.append(parse_plate(text).format)
-    assert set(formats) == {PlateFormat.REGIONAL, PlateFormat.OLD7}
-    assert formats.count(PlateFormat.REGIONAL) > formats.count(PlateFormat.OLD7)

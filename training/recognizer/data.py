@@ -14,6 +14,7 @@ from anpr_core.plates import PlateFormat, random_plate
 from anpr_core.render.augment import augment_crop
 from anpr_core.render.dataset import synthetic_crop
 from anpr_core.render.plate import render_plate
+from anpr_core.render.styles import STYLE_SPECS
 from lpr.recognizer.charset import encode
 from lpr.recognizer.preprocess import to_model_input
 from training.splits import LabelledCrop
@@ -55,11 +56,25 @@ class RealCrops(Dataset[tuple[np.ndarray, str]]):
         return to_model_input(image), self.texts[index]
 
 
+# Two-line plates (green, yellow two-line, orange): the hardest layout (region + class digits
+# small on top), and the one the workers see the simulator render.
+TWO_LINE_STYLES = tuple(style for style, spec in STYLE_SPECS.items() if spec.two_line)
+
+
+def two_line_synthetic_crop(seed: int, strength: tuple[float, float] = (0.4, 1.0)) -> tuple[np.ndarray, str]:
+    """A synthetic crop of a two-line plate style; a pure function of `seed`."""
+    image, rendered = synthetic_crop(
+        seed, styles=TWO_LINE_STYLES, strength=random.Random(seed ^ 0x5EED).uniform(*strength)
+    )
+    return image, rendered.text
+
+
 class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
     """Endless samples: a share `real_share` from the real training crops, the rest synthetic.
 
     `real_weights` (one per real crop) oversamples some crops, e.g. those the starting model
-    misreads; `format_weights` sets the synthetic mix of plate formats (default: the renderer's).
+    misreads; `format_weights` sets the synthetic mix of plate formats (default: the renderer's);
+    a share `two_line_share` of the synthetic samples are two-line plates.
     """
 
     def __init__(
@@ -69,9 +84,11 @@ class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
         seed: int,
         real_weights: list[float] | None = None,
         format_weights: dict[PlateFormat, float] | None = None,
+        two_line_share: float = 0.0,
     ) -> None:
         self.real, self.real_share, self.seed = real, real_share, seed
         self.real_weights, self.format_weights = real_weights, format_weights
+        self.two_line_share = two_line_share
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         info = get_worker_info()
@@ -88,7 +105,10 @@ class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
                 continue
             seed = (self.seed * 1000 + worker) * 10_000_000 + index
             index += 1
-            if self.format_weights is None:
+            if rng.random() < self.two_line_share:
+                image, text = two_line_synthetic_crop(seed)
+                yield to_model_input(image), text
+            elif self.format_weights is None:
                 image, rendered = synthetic_crop(seed)
                 yield to_model_input(image), rendered.text
             else:

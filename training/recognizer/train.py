@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         help="synthetic mix by format, e.g. regional=0.4,old7=0.3,new8=0.2,diplomatic=0.1",
     )
     parser.add_argument(
+        "--two-line-share", type=float, default=0.0, help="share of synthetic that is two-line"
+    )
+    parser.add_argument(
         "--hard-weight", type=float, default=1.0,
         help="sampling weight of real training crops the starting model misreads or doubts, others 1",
     )  # fmt: skip
@@ -212,7 +215,14 @@ def main(argv: list[str] | None = None) -> int:
         checkpoints.mkdir(parents=True, exist_ok=True)
         history.append(evaluate_all(0, 0.0, None))
     loader = DataLoader(
-        MixedStream(real_train, args.real_share, args.seed, real_weights, parse_format_weights(args.formats)),
+        MixedStream(
+            real_train,
+            args.real_share,
+            args.seed,
+            real_weights,
+            parse_format_weights(args.formats),
+            args.two_line_share,
+        ),
         batch_size=args.batch,
         num_workers=args.workers,
         collate_fn=collate,
@@ -277,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "real_validation_crops": len(val_crops),
         "real_share": args.real_share,
         "formats": args.formats,
+        "two_line_share": args.two_line_share,
         "hard_weight": args.hard_weight,
         "freeze_bn": args.freeze_bn,
         "val_exact_greedy": final,
