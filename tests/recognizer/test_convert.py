@@ -93,3 +93,19 @@ def test_converted_model_reads_real_crops_like_onnxruntime(tmp_path: Path) -> No
     # A .pt written from the converted model loads back to the same function.
     torch.save(model.state_dict(), tmp_path / "plate_rec.pt")
     np.testing.assert_allclose(torch_log_probs(load_init(tmp_path / "plate_rec.pt"), images), ours, atol=1e-6)
+
+
+def test_blend_endpoints_are_the_two_models_and_bn_alignment_keeps_the_function() -> None:
+    from training.recognizer.export import align_batchnorm, blend
+
+    first, second = _random_model(1), _random_model(2)
+    images = np.random.default_rng(2).uniform(-1, 1, (4, 1, 48, 160)).astype(np.float32)
+    a, b = torch_log_probs(first, images), torch_log_probs(second, images)
+    assert np.abs(a - b).max() > 0.1  # really two different functions
+    np.testing.assert_allclose(
+        torch_log_probs(align_batchnorm(_random_model(2), first), images), b, atol=1e-4
+    )
+    np.testing.assert_allclose(torch_log_probs(blend(first, _random_model(2), 1.0), images), a, atol=1e-4)
+    np.testing.assert_allclose(torch_log_probs(blend(first, _random_model(2), 0.0), images), b, atol=1e-4)
+    middle = torch_log_probs(blend(first, _random_model(2), 0.5), images)
+    assert np.abs(middle - a).max() > 1e-3 and np.abs(middle - b).max() > 1e-3
