@@ -81,6 +81,15 @@ def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], fi
     return False
 
 
+def _cut_by_edge(box: tuple[float, float, float, float], size: tuple[int, int]) -> bool:
+    """A plate box that reaches the picture's edge (the detector clips boxes to the frame) may
+    be cut off: entering or leaving. Its reading is unreliable (`부산19부1525` for the last third
+    of 부산19배4535), so it keeps the track going but does not vote; a track of such sightings
+    only (the tail of a vehicle whose track has just ended) makes no read."""
+    x1, y1, x2, y2 = box
+    return x1 <= 1 or y1 <= 1 or x2 >= size[0] - 1 or y2 >= size[1] - 1
+
+
 class PlateWorker:
     def __init__(
         self,
@@ -151,11 +160,13 @@ class PlateWorker:
         for (camera_id, at, frame), plates in zip(wanted, results, strict=True):
             state = self.states[camera_id]
             state.health.processed_frames += 1
+            size = (frame.shape[1], frame.shape[0])
             observations = [
                 Observation(at, tuple(p.box), p.score, p.text, p.confidence or 0.0, p.alternatives, p.crop)
+                if not _cut_by_edge(p.box, size)
+                else Observation(at, tuple(p.box), p.score, None, 0.0)  # tracked, but not read
                 for p in plates
             ]
-            size = (frame.shape[1], frame.shape[0])
             ended += [(state, t) for t in state.tracker.update(at, observations, size)]
         return self._emit(ended)
 

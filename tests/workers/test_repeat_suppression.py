@@ -21,7 +21,7 @@ CAMERA = Camera(id="C01", name="온양온천역", road="온천대로", direction
 @dataclass
 class FakePlate:
     text: str
-    box: tuple[float, float, float, float] = (100.0, 100.0, 200.0, 140.0)
+    box: tuple[float, float, float, float] = (40.0, 20.0, 100.0, 40.0)  # inside the 160×90 frames
     score: float = 0.9
     confidence: float | None = 0.95
     alternatives: tuple[tuple[str, float], ...] = ()
@@ -80,3 +80,25 @@ def test_without_a_window_every_track_is_a_read(tmp_path: Path) -> None:
     worker = PlateWorker([CAMERA], ScriptedReader([None, "12가3456"]), journal, tmp_path, repeat_window_s=0)
     drive(worker, [1] * 6 + [0] * 6 + [1] * 3 + [0] * 6)
     assert [r.plate for r in journal.reads] == ["12가3456", "12가3456"]
+
+
+class EdgeReader(ScriptedReader):
+    """Code 1: the plate in full view; code 4: a cut-off plate at the bottom edge, misread."""
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FakePlate]]:
+        out = []
+        for frame in frames:
+            code = int(frame[0, 0, 0])
+            if code == 4:
+                out.append([FakePlate("174사1192", box=(40.0, 75.0, 100.0, 90.0), confidence=0.9)])
+            else:
+                out.append([] if self.plates[code] is None else [FakePlate(self.plates[code])])
+        return out
+
+
+def test_a_plate_cut_by_the_picture_edge_does_not_vote_or_make_a_read(tmp_path: Path) -> None:
+    journal = ListJournal()
+    worker = PlateWorker([CAMERA], EdgeReader([None, "02버1183"]), journal, tmp_path)
+    # The vehicle in view, its track ends, then its cut-off plate at the bottom edge is misread.
+    drive(worker, [1] * 6 + [0] * 6 + [4] * 2 + [0] * 6)
+    assert [r.plate for r in journal.reads] == ["02버1183"]
