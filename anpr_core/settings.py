@@ -127,6 +127,8 @@ class ApiSettings(_Section):
     # None: a random secret is created once under var/ (development only).
     secret_key: SecretStr | None = None
     session_minutes: int = Field(default=480, ge=1, le=1440)
+    # How stale a worker's view of a user (logged out, disabled, role) may be, in seconds.
+    session_recheck_s: float = Field(default=5.0, ge=0, le=300)
 
     @field_validator("secret_key")
     @classmethod

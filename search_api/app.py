@@ -25,6 +25,7 @@ from search_api.context import Services
 from search_api.errors import ApiError
 from search_api.json_provider import OrjsonProvider
 from search_api.ratelimit import LoginRateLimiter
+from search_api.sessions import SessionGate
 from search_api.tokens import TokenSigner, secret_key
 from search_api.users import UserStore
 
@@ -73,12 +74,14 @@ def create_app(
         except (EsConnectionError, EsApiError) as exc:
             # Start anyway: /ready reports the problem and requests answer 503 until ES is back.
             log.error("could not prepare indices: %s", exc)
+    users = UserStore(client, prefix)
     app.extensions["anpr"] = Services(
         settings=settings,
         es=client,
         prefix=prefix,
-        users=UserStore(client, prefix),
+        users=users,
         signer=TokenSigner(secret_key(settings), settings.api.session_minutes * 60),
+        sessions=SessionGate(users, recheck_s=settings.api.session_recheck_s),
         audit=AuditLog(client, prefix),
         login_limiter=LoginRateLimiter(),
         confusion=ConfusionModel.load(),

@@ -12,6 +12,7 @@ from anpr_core.plates import ConfusionModel
 from anpr_core.settings import Settings
 from search_api.audit import AuditLog
 from search_api.ratelimit import LoginRateLimiter
+from search_api.sessions import SessionGate
 from search_api.tokens import TokenSigner
 from search_api.users import User, UserStore
 
@@ -23,6 +24,7 @@ class Services:
     prefix: str
     users: UserStore
     signer: TokenSigner
+    sessions: SessionGate
     audit: AuditLog
     login_limiter: LoginRateLimiter
     confusion: ConfusionModel

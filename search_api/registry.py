@@ -91,7 +91,9 @@ def bearer_token() -> str | None:
 
 def authenticate() -> None:
     token = bearer_token()
-    user = services().signer.verify(token) if token else None
+    ctx = services()
+    session = ctx.signer.verify(token) if token else None
+    user = ctx.sessions.admit(session) if session else None
     if user is None:
         raise ApiError(
             401, "unauthenticated", "log in at /api/v1/auth/login and send 'Authorization: Bearer'"

@@ -42,6 +42,15 @@ class User:
     disabled: bool = False
 
 
+@dataclass(frozen=True)
+class UserState:
+    """What decides whether a user's session is still open (search_api/sessions.py)."""
+
+    role: Role
+    disabled: bool
+    sessions_valid_after: float | None  # epoch seconds: tokens issued before it are refused
+
+
 class UserStore:
     def __init__(self, client: Elasticsearch, prefix: str) -> None:
         self.client = client
@@ -99,11 +108,45 @@ class UserStore:
             return None
         return User(source["username"], Role(source["role"]))
 
+    def state(self, username: str) -> UserState | None:
+        source = self._source(username)
+        if source is None:
+            return None
+        valid_after = source.get("sessions_valid_after")
+        return UserState(
+            role=Role(str(source["role"])),
+            disabled=bool(source.get("disabled")),
+            sessions_valid_after=_epoch(valid_after) if valid_after else None,
+        )
+
+    def end_sessions(self, username: str, at: float) -> bool:
+        """Refuse every token of the user issued before ``at``; False if there is no such user."""
+        stamp = datetime.fromtimestamp(at, UTC).isoformat()
+        return self._update(username, {"sessions_valid_after": stamp})
+
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        """Disable (or enable) a user; disabling also ends their sessions. False if no such user."""
+        fields: dict[str, object] = {"disabled": disabled}
+        if disabled:
+            fields["sessions_valid_after"] = datetime.now(UTC).isoformat()
+        return self._update(username, fields)
+
+    def _update(self, username: str, fields: dict[str, object]) -> bool:
+        try:
+            self.client.update(index=self.index, id=username, doc=fields, refresh="wait_for")
+        except NotFoundError:
+            return False
+        return True
+
     def _source(self, username: str) -> dict[str, object] | None:
         try:
             return dict(self.client.get(index=self.index, id=username)["_source"])
         except NotFoundError:
             return None
+
+
+def _epoch(stamp: object) -> float:
+    return datetime.fromisoformat(str(stamp)).timestamp()
 
 
 DEMO_PASSWORD = "demo-password-1"

@@ -21,6 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--replace", action="store_true", help="overwrite an existing user")
     actions.add_parser("list", help="list users and roles")
+    toggles = {"disable": "disable a user and end their sessions", "enable": "enable a user again"}
+    for verb, text in toggles.items():
+        toggle = actions.add_parser(verb, help=text)
+        toggle.add_argument("username")
     actions.add_parser("seed-demo", help="one demo user per role (demo and tests only)")
 
 
@@ -31,6 +35,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "list":
         for user in store.list():
             print(f"{user.username}\t{user.role.value}\t{'disabled' if user.disabled else 'active'}")
+        return 0
+    if args.action in ("disable", "enable"):
+        if not store.set_disabled(args.username, args.action == "disable"):
+            print(f"error: no user {args.username}", file=sys.stderr)
+            return 2
+        print(f"{args.action}d {args.username}")
         return 0
     if args.action == "seed-demo":
         for user in seed_demo_users(store):

@@ -113,6 +113,7 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
             "role": KEYWORD,
             "password_hash": {"type": "keyword", "index": False},
             "disabled": {"type": "boolean"},
+            "sessions_valid_after": DATE,  # tokens issued before it are refused (logout)
             "created_at": DATE,
         },
         watchlist_index(prefix): {

@@ -48,15 +48,17 @@ def login(body: LoginBody):  # type: ignore[no-untyped-def]
     "/auth/logout",
     method="POST",
     roles=None,
-    summary="log out: clears the HttpOnly session cookie (a bearer token stays valid until it expires)",
+    summary="log out: ends the user's sessions (every token issued so far) and clears the cookie",
 )
 def logout():  # type: ignore[no-untyped-def]
     # Public, so that a page whose token has already expired can still drop its cookie; a valid
-    # token names the user in the audit record.
+    # token names the user in the audit record and ends their sessions on every console.
     token = bearer_token()
-    user = services().signer.verify(token) if token else None
-    if user is not None:
-        g.user = user
+    ctx = services()
+    session = ctx.signer.verify(token) if token else None
+    if session is not None and ctx.sessions.admit(session) is not None:
+        g.user = session.user
+        ctx.sessions.end(session)
     response = jsonify(logged_out=True)
     response.delete_cookie(COOKIE_NAME, httponly=True, samesite="Strict", secure=request.is_secure)
     response.headers["Cache-Control"] = "no-store"

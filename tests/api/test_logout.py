@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask
 from flask.testing import FlaskClient
 
+from search_api.roles import Role
 from search_api.tokens import COOKIE_NAME
 from search_api.users import DEMO_PASSWORD
 from tests.api.conftest import audit_records
 
 
 def test_logout_clears_the_session_cookie_and_the_next_call_is_401(api_app: Flask) -> None:
+    # A user of its own: logging out ends all of the user's sessions, the shared demo tokens too.
+    username = f"out-{uuid.uuid4().hex[:8]}"
+    api_app.extensions["anpr"].users.add(username, DEMO_PASSWORD, Role.ANALYST)
     with api_app.test_client() as client:  # a browser of its own: the cookie jar is this test's
-        login = client.post("/api/v1/auth/login", json={"username": "analyst", "password": DEMO_PASSWORD})
+        login = client.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
         assert login.status_code == 200
         assert client.get_cookie(COOKIE_NAME) is not None
         assert client.get("/api/v1/auth/me").status_code == 200
@@ -26,7 +32,7 @@ def test_logout_clears_the_session_cookie_and_the_next_call_is_401(api_app: Flas
         assert client.get_cookie(COOKIE_NAME) is None
         assert client.get("/api/v1/auth/me").status_code == 401
 
-    records = audit_records(api_app, endpoint="auth.logout", user="analyst")
+    records = audit_records(api_app, endpoint="auth.logout", user=username)
     assert records and records[0]["status"] == 200 and records[0]["role"] == "analyst"
     assert records[0]["outcome"] == "allowed"
 

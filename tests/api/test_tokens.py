@@ -15,12 +15,15 @@ KIM = User("kim", Role.INVESTIGATOR)
 
 def test_a_remembered_token_still_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
     signer = TokenSigner("s" * 48, max_age_s=60)
+    before = time.time()
     token = signer.issue(KIM)
-    assert signer.verify(token) == KIM
-    assert signer.verify(token) == KIM  # from memory now
+    session = signer.verify(token)
+    assert session is not None and session.user == KIM
+    assert before <= session.issued_at <= time.time()  # to the microsecond, not whole seconds
+    assert signer.verify(token) == session  # from memory now
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 59)
-    assert signer.verify(token) == KIM
+    assert signer.verify(token) == session
     monkeypatch.setattr(time, "time", lambda: real_time() + 61)
     assert signer.verify(token) is None
     assert signer.verify(token) is None  # forgotten: the signature's own age check refuses it too
@@ -33,6 +36,6 @@ def test_only_genuine_tokens_verify() -> None:
     head, _, signature = token.rpartition(".")
     forged = f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     assert signer.verify(forged) is None
-    assert signer.verify(token) == KIM
+    assert (session := signer.verify(token)) is not None and session.user == KIM
     # A remembered token does not make a forged variant of it pass.
     assert signer.verify(forged) is None
