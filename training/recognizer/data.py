@@ -69,8 +69,9 @@ def two_line_synthetic_crop(seed: int, strength: tuple[float, float] = (0.4, 1.0
     return image, rendered.text
 
 
-class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
-    """Endless samples: a share `real_share` from the real training crops, the rest synthetic.
+class MixedStream(IterableDataset[tuple[np.ndarray, str, bool]]):
+    """Endless (input, text, is_real) samples: a share `real_share` from the real training crops,
+    the rest synthetic.
 
     `real_weights` (one per real crop) oversamples some crops, e.g. those the starting model
     misreads; `format_weights` sets the synthetic mix of plate formats (default: the renderer's);
@@ -99,31 +100,32 @@ class MixedStream(IterableDataset[tuple[np.ndarray, str]]):
         while True:
             if rng.random() < self.real_share:
                 if self.real_weights is None:
-                    yield self.real[rng.randrange(len(self.real))]
+                    yield (*self.real[rng.randrange(len(self.real))], True)
                 else:
-                    yield self.real[rng.choices(indices, weights=self.real_weights)[0]]
+                    yield (*self.real[rng.choices(indices, weights=self.real_weights)[0]], True)
                 continue
             seed = (self.seed * 1000 + worker) * 10_000_000 + index
             index += 1
             if rng.random() < self.two_line_share:
                 image, text = two_line_synthetic_crop(seed)
-                yield to_model_input(image), text
+                yield to_model_input(image), text, False
             elif self.format_weights is None:
                 image, rendered = synthetic_crop(seed)
-                yield to_model_input(image), rendered.text
+                yield to_model_input(image), rendered.text, False
             else:
                 image, text = weighted_synthetic_crop(seed, self.format_weights)
-                yield to_model_input(image), text
+                yield to_model_input(image), text, False
 
 
 def collate(
-    batch: list[tuple[np.ndarray, str]],
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+    batch: list[tuple[np.ndarray, str, bool]],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str], torch.Tensor]:
+    """→ images, concatenated targets, target lengths, texts, which samples are real crops."""
     images = torch.from_numpy(np.stack([b[0] for b in batch]))
     texts = [b[1] for b in batch]
     targets = torch.tensor([i for t in texts for i in encode(t)], dtype=torch.long)
     lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
-    return images, targets, lengths, texts
+    return images, targets, lengths, texts, torch.tensor([b[2] for b in batch], dtype=torch.bool)
 
 
 def plates_dir_default() -> Path:

@@ -136,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-share", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--init", type=Path, default=None, help="start from plate_rec.pt or plate_rec.onnx")
+    parser.add_argument(
+        "--teacher", type=Path, default=None,
+        help="keep the real crops' outputs close to this model's (.pt or .onnx): --distill weight",
+    )  # fmt: skip
+    parser.add_argument("--distill", type=float, default=1.0, help="weight of the KL term to --teacher")
     parser.add_argument("--freeze-bn", action="store_true", help="BatchNorm keeps its running statistics")
     parser.add_argument(
         "--formats",
@@ -187,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
             args.init, [torch.from_numpy(bn_inputs[i : i + 64]) for i in range(0, len(bn_inputs), 64)]
         )
     model = model.to(args.device)
+    teacher = None
+    if args.teacher is not None:
+        # Learning without forgetting: on real crops the student's per-step distributions stay
+        # close to the teacher's (KL), so new synthetic layouts do not cost real accuracy.
+        teacher = load_init(args.teacher).to(args.device).eval()
+        for parameter in teacher.parameters():
+            parameter.requires_grad_(False)
 
     real_weights = None
     if args.hard_weight != 1.0:
@@ -236,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     last_eval = started
     step = 0
-    for images, targets, lengths, _ in loader:
+    for images, targets, lengths, _, real in loader:
         elapsed = time.monotonic() - started
         if elapsed > budget:
             break
@@ -248,6 +260,14 @@ def main(argv: list[str] | None = None) -> int:
         logp = model(images.to(args.device, non_blocking=True))  # N×T×C
         input_lengths = torch.full((logp.shape[0],), logp.shape[1], dtype=torch.long)
         loss = ctc(logp.permute(1, 0, 2), targets, input_lengths, lengths)
+        if teacher is not None and bool(real.any()):
+            real_images = images[real].to(args.device)
+            with torch.no_grad():
+                target_logp = teacher(real_images)
+            kl = torch.nn.functional.kl_div(
+                logp[real.to(args.device)], target_logp, log_target=True, reduction="none"
+            )
+            loss = loss + args.distill * kl.sum(-1).mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -290,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         "two_line_share": args.two_line_share,
         "hard_weight": args.hard_weight,
         "freeze_bn": args.freeze_bn,
+        "teacher": str(args.teacher) if args.teacher else None,
+        "distill": args.distill if args.teacher else None,
         "val_exact_greedy": final,
         "history": history,
     }
