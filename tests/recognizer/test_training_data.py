@@ -5,6 +5,9 @@ Needs torch (the training venv); skipped in the runtime venv.
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -12,13 +15,18 @@ pytest.importorskip("torch")
 
 from anpr_core.plates import PlateFormat, parse_plate
 from anpr_core.render.styles import PlateStyle
+from tests.conftest import SHARED_DATA
 from training.recognizer.data import (
     TWO_LINE_STYLES,
+    MixedStream,
+    RealCrops,
+    collate,
     parse_format_weights,
     synthetic_eval_set,
     two_line_synthetic_crop,
     weighted_synthetic_crop,
 )
+from training.splits import real_crops
 
 
 def test_weighted_synthetic_crops_follow_the_format_mix() -> None:
@@ -56,3 +64,22 @@ def test_synthetic_eval_set_is_per_format_and_reproducible() -> None:
         assert all(parse_plate(t).format.value == fmt for t in truths)
     again = synthetic_eval_set(5, per_format=3)
     assert all(np.array_equal(a, b) for a, b in zip(sets["regional"][0], again["regional"][0], strict=True))
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "plates").is_dir(), reason="../shared/data is absent")
+def test_mixed_stream_marks_real_samples_for_the_distillation_term() -> None:
+    train, _ = real_crops(SHARED_DATA / "plates")
+    real = RealCrops(train[:5], augment=True)
+    stream = MixedStream(real, 0.5, seed=9, real_weights=[1, 1, 1, 1, 50], two_line_share=0.5)
+    samples = list(itertools.islice(iter(stream), 24))
+    images, targets, lengths, texts, is_real = collate(samples)
+    assert images.shape == (24, 1, 48, 160) and int(lengths.sum()) == len(targets)
+    assert 0 < int(is_real.sum()) < 24
+    real_texts = {c.text for c in train[:5]}
+    for text, flag in zip(texts, is_real.tolist(), strict=True):
+        assert (text in real_texts) == flag  # synthetic texts are random plates
+    # The heavily weighted crop dominates the real draws.
+    assert (
+        Counter(t for t, f in zip(texts, is_real.tolist(), strict=True) if f).most_common(1)[0][0]
+        == train[4].text
+    )
