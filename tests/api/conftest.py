@@ -57,7 +57,7 @@ def crafted_reads() -> list[dict[str, Any]]:
         _read("72가3456", "cam-03", 61, confidence=0.7),
         _read("123가4567", "cam-02", 62),
         _read("99하3456", "cam-01", 63),
-        # Another day, for the time-range filter and the per-day indices.
+        # Another day, for the time-range filter.
         _read("12가3456", "cam-01", 60 * 24 + 5),
     ]
     return reads

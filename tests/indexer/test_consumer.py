@@ -16,13 +16,13 @@ from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import Settings, load_settings
 from indexer.consumer import ReadIndexer
 
-START = datetime(2026, 11, 22, 23, 59, 0, tzinfo=UTC)
+START = datetime(2026, 10, 31, 23, 59, 0, tzinfo=UTC)
 
 
 def make_reads(n: int) -> list[PlateRead]:
     reads = []
     for i in range(n):
-        seen = START + timedelta(seconds=i)  # crosses midnight: two daily indices
+        seen = START + timedelta(seconds=i)  # crosses midnight at a month end: two monthly indices
         reads.append(
             PlateRead(
                 read_id=make_read_id(f"C{i % 45:02d}", seen, str(i)),
