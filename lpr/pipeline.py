@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from lpr.detector import Detection, OnnxPlateDetector, load_detector
+from lpr.plate_colour import fit_to_colour, is_green_plate
 from lpr.recognizer import PlateReading, PlateRecognizer
 
 # Detector boxes are tight; the recogniser was trained on looser crops like the real ones.
@@ -105,6 +106,12 @@ def two_line_as_one(frame: np.ndarray, box: tuple[float, float, float, float]) -
     return out
 
 
+def _box_pixels(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    h, w = frame.shape[:2]
+    x1, y1 = max(0, int(box[0])), max(0, int(box[1]))
+    return frame[y1 : min(h, int(box[3])), x1 : min(w, int(box[2]))]
+
+
 def _looks_two_line(box: tuple[float, float, float, float]) -> bool:
     width, height = box[2] - box[0], box[3] - box[1]
     return height > 0 and width / height < TWO_LINE_MAX_ASPECT
@@ -135,6 +142,8 @@ class PlateReader:
         A plate whose box is shaped like a two-line plate is read twice, as cut and laid out as
         one line (`two_line_as_one`); the more confident reading wins, so a recogniser that
         reads two-line crops well loses nothing. The stored crop is always the plate as seen.
+        On an old green plate, a commercial reading (ㅏ read for ㅓ) gives way to the likeliest
+        alternative a green plate can carry (`lpr.plate_colour`).
         """
         detections = self.detector.detect(frames)
         boxes = [(f, d.box) for f, ds in zip(frames, detections, strict=True) for d in ds]
@@ -149,11 +158,11 @@ class PlateReader:
         read = list(self.recognizer.read(inputs)) if self.recognizer is not None and inputs else []
         readings: list[PlateReading | None] = [None] * len(crops)
         if read:
-            for index in range(len(crops)):
+            for index, (frame, box) in enumerate(boxes):
                 reading = read[index]
                 if index in extra and read[extra[index]].confidence > reading.confidence:
                     reading = read[extra[index]]
-                readings[index] = reading
+                readings[index] = fit_to_colour(reading, is_green_plate(_box_pixels(frame, box)))
         results, cursor = [], 0
         for dets in detections:
             plates = []
