@@ -129,6 +129,9 @@ class ApiSettings(_Section):
     session_minutes: int = Field(default=480, ge=1, le=1440)
     # How stale a worker's view of a user (logged out, disabled, role) may be, in seconds.
     session_recheck_s: float = Field(default=5.0, ge=0, le=300)
+    # Live alert streams per gunicorn worker: each holds a thread, so keep it below the threads
+    # (ANPR_API_THREADS, default 8) and raise both together for a bigger control room.
+    max_streams_per_worker: int = Field(default=6, ge=1, le=1000)
 
     @field_validator("secret_key")
     @classmethod

@@ -26,6 +26,7 @@ from search_api.errors import ApiError
 from search_api.json_provider import OrjsonProvider
 from search_api.ratelimit import LoginRateLimiter
 from search_api.sessions import SessionGate
+from search_api.stream_slots import StreamSlots
 from search_api.tokens import TokenSigner, secret_key
 from search_api.users import UserStore
 
@@ -85,6 +86,7 @@ def create_app(
         audit=AuditLog(client, prefix),
         login_limiter=LoginRateLimiter(),
         confusion=ConfusionModel.load(),
+        streams=StreamSlots(settings.api.max_streams_per_worker),
         cameras=cameras if cameras is not None else load_cameras(settings),
     )
     for blueprint in (

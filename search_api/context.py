@@ -13,6 +13,7 @@ from anpr_core.settings import Settings
 from search_api.audit import AuditLog
 from search_api.ratelimit import LoginRateLimiter
 from search_api.sessions import SessionGate
+from search_api.stream_slots import StreamSlots
 from search_api.tokens import TokenSigner
 from search_api.users import User, UserStore
 
@@ -28,6 +29,7 @@ class Services:
     audit: AuditLog
     login_limiter: LoginRateLimiter
     confusion: ConfusionModel
+    streams: StreamSlots
     cameras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 

@@ -29,6 +29,7 @@ bp = Blueprint("alerts", __name__, url_prefix="/api/v1")
 POLL_INTERVAL_S = 0.25
 # Short enough that a closed browser tab is noticed (and its gunicorn thread freed) within 5 s.
 HEARTBEAT_S = 5.0
+STREAM_RETRY_S = 5  # a console refused for want of a stream slot tries again after this
 ALERT_ID = {"alert_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,80}$"}}
 
 
@@ -109,10 +110,24 @@ def stream(q: StreamQuery) -> Response:
         if not last_event.isdigit():
             raise field_error("Last-Event-ID", "must be an alert sequence number")
         cursor = int(last_event)
-    if cursor is None:
-        # New subscribers get alerts from now on, not the whole history.
-        latest = _alerts(es, prefix, {"match_all": {}}, 1, "desc")
-        cursor = int(latest[0]["sequence"]) if latest else -1
+    release = ctx.streams.take()
+    if release is None:
+        busy = ApiError(
+            503, "too_many_streams",
+            f"this server already holds {ctx.streams.limit} live alert streams per worker; retry shortly",
+            retry_after_s=STREAM_RETRY_S,
+        )  # fmt: skip
+        response = busy.response()
+        response.headers["Retry-After"] = str(STREAM_RETRY_S)
+        return response
+    try:
+        if cursor is None:
+            # New subscribers get alerts from now on, not the whole history.
+            latest = _alerts(es, prefix, {"match_all": {}}, 1, "desc")
+            cursor = int(latest[0]["sequence"]) if latest else -1
+    except BaseException:
+        release()
+        raise
 
     def events(after: int) -> Iterator[str]:
         deadline = time.monotonic() + q.max_seconds
@@ -137,6 +152,9 @@ def stream(q: StreamQuery) -> Response:
                 time.sleep(POLL_INTERVAL_S)
 
     response = Response(stream_with_context(events(cursor)), mimetype="text/event-stream")
+    # The WSGI server closes the response however the stream ends (client gone, max_seconds,
+    # Elasticsearch down), even if it never started: the slot is always given back.
+    response.call_on_close(release)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -224,6 +224,12 @@ function openStream() {
     } catch (error) {
       source.close();
       fail(error);
+      return;
+    }
+    // A refused stream (the server's stream slots are full: 503 with Retry-After) is closed
+    // for good by EventSource; open a new one after that delay while this view still wants it.
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(() => state.stream === source && openStream(), 5000);
     }
   };
 }
