@@ -38,8 +38,8 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
-@pytest.fixture(scope="module")
-def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, subprocess.Popen[bytes]]:
+    """The API under real gunicorn on a free port, against the test node; ready when it returns."""
     port = _free_port()
     es = es_settings.elasticsearch
     env = dict(
@@ -48,8 +48,8 @@ def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subproc
         ANPR_ELASTICSEARCH__PASSWORD=es.password.get_secret_value() if es.password else "",
         ANPR_ELASTICSEARCH__INDEX_PREFIX=es.index_prefix,
         ANPR_PATHS__VAR_DIR=str(es_settings.paths.var_dir),  # same secret key as the test app
-        ANPR_API_WORKERS="2",
         ANPR_API_ACCESS_LOG="0",
+        **env_overrides,
     )
     settings = es_settings.model_copy(update={"api": es_settings.api.model_copy(update={"port": port})})
     process = subprocess.Popen(
@@ -64,6 +64,12 @@ def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subproc
             pass
         assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
         time.sleep(0.2)
+    return port, process
+
+
+@pytest.fixture(scope="module")
+def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port, process = start_gunicorn(es_settings, ANPR_API_WORKERS="2")
     yield port, process
     process.terminate()
     process.wait(timeout=30)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -15,40 +13,16 @@ import pytest
 from flask import Flask
 
 from anpr_core.settings import Settings
-from search_api.serve import gunicorn_command
-from tests.api.test_gunicorn import _free_port, _get
+from tests.api.test_gunicorn import _get, start_gunicorn
 
 STREAM = "/api/v1/alerts/stream"
 
 
 @pytest.fixture(scope="module")
 def capped(api_app: Flask, es_settings: Settings) -> Iterator[int]:
-    port = _free_port()
-    es = es_settings.elasticsearch
-    env = dict(
-        os.environ,
-        ANPR_ELASTICSEARCH__URL=str(es.url),
-        ANPR_ELASTICSEARCH__PASSWORD=es.password.get_secret_value() if es.password else "",
-        ANPR_ELASTICSEARCH__INDEX_PREFIX=es.index_prefix,
-        ANPR_PATHS__VAR_DIR=str(es_settings.paths.var_dir),  # same secret key as the test app
-        ANPR_API__MAX_STREAMS_PER_WORKER="2",
-        ANPR_API_WORKERS="1",
-        ANPR_API_THREADS="4",
-        ANPR_API_ACCESS_LOG="0",
+    port, process = start_gunicorn(
+        es_settings, ANPR_API__MAX_STREAMS_PER_WORKER="2", ANPR_API_WORKERS="1", ANPR_API_THREADS="4"
     )
-    settings = es_settings.model_copy(update={"api": es_settings.api.model_copy(update={"port": port})})
-    process = subprocess.Popen(
-        gunicorn_command(settings), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if _get(port, "/ready") == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
-        time.sleep(0.2)
     yield port
     process.terminate()
     process.wait(timeout=30)
