@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lpr.imageio import ImageLoadError, expand_paths, load_image
-from lpr.plate_colour import fit_to_colour, is_green_plate
+from lpr.plate_colour import fit_to_colour
 from lpr.recognizer import PlateRecognizer, RecognizerUnavailable, load_recognizer
 
 
@@ -46,7 +46,7 @@ def read_crops(paths: list[Path], recognizer: PlateRecognizer | None) -> int:
         if recognizer is None:
             _emit({"image": str(path), "text": None, "confidence": None})
             continue
-        reading = fit_to_colour(recognizer.read([image])[0], is_green_plate(image))
+        reading = fit_to_colour(recognizer.read([image])[0], image)
         _emit(
             {
                 "image": str(path),

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from lpr.detector import Detection, OnnxPlateDetector, load_detector
-from lpr.plate_colour import fit_to_colour, is_green_plate
+from lpr.plate_colour import fit_to_colour
 from lpr.recognizer import PlateReading, PlateRecognizer
 
 # Detector boxes are tight; the recogniser was trained on looser crops like the real ones.
@@ -162,7 +162,7 @@ class PlateReader:
                 reading = read[index]
                 if index in extra and read[extra[index]].confidence > reading.confidence:
                     reading = read[extra[index]]
-                readings[index] = fit_to_colour(reading, is_green_plate(_box_pixels(frame, box)))
+                readings[index] = fit_to_colour(reading, _box_pixels(frame, box))
         results, cursor = [], 0
         for dets in detections:
             plates = []

@@ -57,14 +57,16 @@ def _commercial(text: str) -> bool:
         return False
 
 
-def fit_to_colour(reading: PlateReading, green: bool) -> PlateReading:
-    """`reading`, or on a green plate its likeliest alternative that is not commercial.
+def fit_to_colour(reading: PlateReading, plate_bgr: np.ndarray) -> PlateReading:
+    """`reading`, or, when it is commercial and the plate is an old green one, its likeliest
+    alternative that is not commercial.
 
+    The colour is only looked at for a commercial reading (few of them), not for every plate.
     The promoted alternative keeps its own (lower) calibrated confidence, and the reading it
     replaces becomes an alternative, so nothing the recogniser saw is hidden. When no
     alternative fits, the reading is returned unchanged.
     """
-    if not green or reading.text is None or not _commercial(reading.text):
+    if reading.text is None or not _commercial(reading.text) or not is_green_plate(plate_bgr):
         return reading
     for index, (text, confidence) in enumerate(reading.alternatives):
         if not _commercial(text):

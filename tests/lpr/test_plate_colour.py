@@ -61,16 +61,17 @@ def test_real_crops_green_plates_and_look_alikes() -> None:
 
 
 def test_on_a_green_plate_a_commercial_reading_gives_way_to_the_likeliest_that_is_not() -> None:
+    green, white = _rendered(PlateStyle.GREEN_TWO_LINE, 0), _rendered(PlateStyle.WHITE_OLD7, 0)
     misread = PlateReading("31사1234", 0.7, (("31자1234", 0.1), ("31서1234", 0.08)), "31사1234")
-    fitted = fit_to_colour(misread, green=True)
+    fitted = fit_to_colour(misread, green)
     assert fitted.text == "31서1234" and fitted.confidence == 0.08
     assert fitted.alternatives == (("31사1234", 0.7), ("31자1234", 0.1))
     regional = PlateReading("서울12아3456", 0.6, (("서울12어3456", 0.3),), "")
-    assert fit_to_colour(regional, green=True).text == "서울12어3456"
+    assert fit_to_colour(regional, green).text == "서울12어3456"
     # Nothing to do: not green, already fits, or no alternative fits.
-    assert fit_to_colour(misread, green=False) is misread
+    assert fit_to_colour(misread, white) is misread
     fine = PlateReading("31서1234", 0.9, (("31사1234", 0.05),), "")
-    assert fit_to_colour(fine, green=True) is fine
+    assert fit_to_colour(fine, green) is fine
     lonely = PlateReading("31사1234", 0.9, (("31자1234", 0.05),), "")
-    assert fit_to_colour(lonely, green=True) is lonely
-    assert fit_to_colour(PlateReading(None, 0.0, (), "?"), green=True).text is None
+    assert fit_to_colour(lonely, green) is lonely
+    assert fit_to_colour(PlateReading(None, 0.0, (), "?"), green).text is None
