@@ -19,10 +19,6 @@ class StreamSlots:
         self._open = 0
         self._lock = threading.Lock()
 
-    @property
-    def open(self) -> int:
-        return self._open
-
     def take(self) -> Callable[[], None] | None:
         """A slot's release function, or None when all slots are taken. Release is idempotent."""
         with self._lock:
