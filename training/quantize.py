@@ -24,10 +24,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr_core.splits import real_crops
 from lpr.detector.onnx_detector import letterbox
 from lpr.recognizer.preprocess import batch_input
 from training.detector.composites import is_validation_scene, synthetic_scene
-from training.splits import real_crops
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

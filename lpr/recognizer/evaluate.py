@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.folder / "labels.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     if args.split == "val":
-        from training.splits import is_validation_text
+        from anpr_core.splits import is_validation_text
 
         rows = [r for r in rows if is_validation_text(r["text"])]
     files = [str(args.folder / r["file"]) for r in rows]

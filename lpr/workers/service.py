@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """`anpr workers`: for anpr_core/cli.py (COMMANDS["workers"] = run)."""
+    """`anpr workers`: for anpr/cli.py (COMMANDS["workers"] = run)."""
     add_arguments(sub.add_parser("workers", help="camera workers: feeds → reads in the journal"))
 
 

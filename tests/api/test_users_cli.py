@@ -7,7 +7,7 @@ import io
 import pytest
 from flask import Flask
 
-from anpr_core.cli import main
+from anpr.cli import main
 from anpr_core.settings import Settings
 
 

@@ -25,14 +25,14 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
+from anpr.harness import AlertStream, Api, Services, camera_health, free_port, service_env
+from anpr.simulator.cli import add_arguments, build_server
+from anpr.simulator.journeys import parse_journey, travel_times
+from anpr.simulator.scene import CameraScene
+from anpr.simulator.server import SimulatorServer
 from anpr_core.cameras import load_camera_registry
 from anpr_core.elastic.mappings import ensure_indices
-from anpr_core.harness import AlertStream, Api, Services, camera_health, free_port, service_env
 from anpr_core.settings import PROJECT_ROOT
-from lpr.simulator.cli import add_arguments, build_server
-from lpr.simulator.journeys import parse_journey, travel_times
-from lpr.simulator.scene import CameraScene
-from lpr.simulator.server import SimulatorServer
 from search_api.users import UserStore, seed_demo_users
 
 pytestmark = [pytest.mark.e2e, pytest.mark.es, pytest.mark.slow]

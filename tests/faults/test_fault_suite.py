@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from anpr_core.faults.cli import SHORT, run_suite
-from anpr_core.faults.report import ScenarioResult, details
+from anpr.faults.cli import SHORT, run_suite
+from anpr.faults.report import ScenarioResult, details
 from anpr_core.settings import load_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.es, pytest.mark.timeout(900)]

@@ -304,7 +304,7 @@ def test_cli_every_runs_then_stops_cleanly_on_sigterm(es_client: Elasticsearch, 
         "ANPR_PATHS__VAR_DIR": str(settings.paths.var_dir),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "anpr_core.cli", "retention", "--every", "3600"],
+        [sys.executable, "-m", "anpr", "retention", "--every", "3600"],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr_core.splits import real_crops
 from lpr.detector.nms import non_max_suppression
 from lpr.recognizer import load_recognizer
 from lpr.recognizer.decode import constrained_readings, greedy_decode
 from tests.conftest import SHARED_DATA
-from training.splits import real_crops
 
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "plates").is_dir(), reason="../shared/data is absent")
 

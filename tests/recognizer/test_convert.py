@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
+from anpr_core.splits import real_crops  # noqa: E402
 from lpr.recognizer.charset import CHARSET, NUM_CLASSES  # noqa: E402
 from lpr.recognizer.decode import greedy_decode  # noqa: E402
 from lpr.recognizer.preprocess import batch_input  # noqa: E402
@@ -28,7 +29,6 @@ from training.recognizer.convert import (  # noqa: E402
 )
 from training.recognizer.model import PlateCRNN  # noqa: E402
 from training.recognizer.train import export_onnx  # noqa: E402
-from training.splits import real_crops  # noqa: E402
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "recognizer" / "plate_rec.onnx"
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "plates").is_dir(), reason="../shared/data is absent")

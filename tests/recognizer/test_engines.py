@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import pytest
 
+from anpr_core.splits import real_crops
 from lpr.recognizer import RecognizerUnavailable, load_recognizer
 from tests.conftest import SHARED_DATA
-from training.splits import real_crops
 
 needs_data = pytest.mark.skipif(not (SHARED_DATA / "plates").is_dir(), reason="../shared/data is absent")
 

@@ -15,6 +15,7 @@ pytest.importorskip("torch")
 
 from anpr_core.plates import PlateFormat, parse_plate
 from anpr_core.render.styles import PlateStyle
+from anpr_core.splits import real_crops
 from tests.conftest import SHARED_DATA
 from training.recognizer.data import (
     TWO_LINE_STYLES,
@@ -26,7 +27,6 @@ from training.recognizer.data import (
     two_line_synthetic_crop,
     weighted_synthetic_crop,
 )
-from training.splits import real_crops
 
 
 def test_weighted_synthetic_crops_follow_the_format_mix() -> None:

@@ -12,10 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anpr_core.cameras import load_camera_registry
-from anpr_core.settings import PROJECT_ROOT
-from lpr.simulator.cli import add_arguments, build_server
-from lpr.simulator.journeys import (
+from anpr.simulator.cli import add_arguments, build_server
+from anpr.simulator.journeys import (
     JourneyError,
     JourneySpec,
     RoadTraffic,
@@ -25,8 +23,10 @@ from lpr.simulator.journeys import (
     schedule_journey,
     travel_times,
 )
-from lpr.simulator.scene import CameraScene
-from lpr.simulator.server import FeedHub
+from anpr.simulator.scene import CameraScene
+from anpr.simulator.server import FeedHub
+from anpr_core.cameras import load_camera_registry
+from anpr_core.settings import PROJECT_ROOT
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 REGISTRY = load_camera_registry(PROJECT_ROOT / "config" / "cameras.toml")

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr.simulator.scene import CameraScene, Conditions
+from anpr.simulator.server import FeedHub, SimulatorServer
 from anpr_core.plates import parse_plate
-from lpr.simulator.scene import CameraScene, Conditions
-from lpr.simulator.server import FeedHub, SimulatorServer
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lpr.simulator.scene import CameraScene
-from lpr.simulator.server import FeedHub, SimulatorServer
+from anpr.simulator.scene import CameraScene
+from anpr.simulator.server import FeedHub, SimulatorServer
 from lpr.workers.feeds import FeedError, FeedReader, JpegFrame, _mjpeg_boundary, _parts, as_image
 from lpr.workers.health import CameraHealth
 

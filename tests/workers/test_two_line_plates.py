@@ -12,13 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr.simulator.scene import sized_plate
 from anpr_core.plates import parse_plate
 from anpr_core.render.plate import render_plate
 from anpr_core.render.styles import PlateStyle
 from lpr.detector import Detection
 from lpr.pipeline import PlateReader, crop_plate, two_line_as_one
 from lpr.recognizer import PlateReading
-from lpr.simulator.scene import sized_plate
 from lpr.workers.tracker import IouTracker, Observation, Track, readings_agree
 from lpr.workers.voter import vote
 

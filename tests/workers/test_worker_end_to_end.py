@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from anpr.simulator.scene import CameraScene
 from anpr_core.cameras import Camera
 from anpr_core.journal import ReadJournal
-from lpr.simulator.scene import CameraScene
 from lpr.workers.worker import PlateWorker
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

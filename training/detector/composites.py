@@ -161,7 +161,7 @@ def _write(image: np.ndarray, boxes: list[Box], images_dir: Path, labels_dir: Pa
 
 
 def is_validation_scene(file_name: str) -> bool:
-    from training.splits import is_validation_text
+    from anpr_core.splits import is_validation_text
 
     return is_validation_text(file_name, share=0.4)
 

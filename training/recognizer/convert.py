@@ -171,9 +171,9 @@ def torch_log_probs(model: PlateCRNN, images: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     import cv2
 
+    from anpr_core.splits import real_crops
     from lpr.recognizer.preprocess import batch_input
     from training.recognizer.data import plates_dir_default
-    from training.splits import real_crops
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

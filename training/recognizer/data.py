@@ -15,9 +15,9 @@ from anpr_core.render.augment import augment_crop
 from anpr_core.render.dataset import synthetic_crop
 from anpr_core.render.plate import render_plate
 from anpr_core.render.styles import STYLE_SPECS
+from anpr_core.splits import LabelledCrop
 from lpr.recognizer.charset import encode
 from lpr.recognizer.preprocess import to_model_input
-from training.splits import LabelledCrop
 
 
 def jitter_real(image: np.ndarray, rng: random.Random) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from anpr_core.splits import real_crops
 from lpr.recognizer.calibration import Calibration
 from lpr.recognizer.charset import CHARSET, NUM_CLASSES
 from lpr.recognizer.decode import greedy_decode
@@ -39,7 +40,6 @@ from training.recognizer.data import (
     synthetic_eval_set,
 )
 from training.recognizer.model import PlateCRNN
-from training.splits import real_crops
 
 
 def evaluate(model: PlateCRNN, data: RealCrops, device: str) -> float:

@@ -43,7 +43,7 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
 
 def services(port: int) -> list[Service]:
     python = sys.executable
-    cli = [python, "-m", "anpr_core.cli"]
+    cli = [python, "-m", "anpr"]
     return [
         Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8",
                               "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl"]),

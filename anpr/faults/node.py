@@ -17,9 +17,9 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from anpr.harness import free_port
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.local_node import LocalElasticsearch, LocalNode, _process_alive
-from anpr_core.harness import free_port
 from anpr_core.settings import PROJECT_ROOT, load_settings
 
 FAULTS_VAR = PROJECT_ROOT / "var" / "faults"

@@ -21,10 +21,10 @@ from anpr_core.plates import PlateFormat, normalize_plate_text, parse_plate, ran
 from anpr_core.plates.errors import InvalidPlate
 from anpr_core.render.augment import augment_crop
 from anpr_core.render.plate import render_plate
+from anpr_core.splits import is_validation_text, real_crops
 from lpr.recognizer import RecognizerUnavailable, load_recognizer
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
-from training.splits import is_validation_text, real_crops
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "recognizer"
 

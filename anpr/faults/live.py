@@ -11,15 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from anpr_core.faults.checks import compare, journal_records, stored_reads
-from anpr_core.faults.ingest import indexed_share, indexer_service, journal_bytes
-from anpr_core.faults.node import FaultNode
-from anpr_core.faults.procs import Service, get_json, wait_until
-from anpr_core.faults.proxy import StallableProxy
-from anpr_core.faults.report import ScenarioResult
-from anpr_core.harness import free_port
+from anpr.faults.checks import compare, journal_records, stored_reads
+from anpr.faults.ingest import indexed_share, indexer_service, journal_bytes
+from anpr.faults.node import FaultNode
+from anpr.faults.procs import Service, get_json, wait_until
+from anpr.faults.proxy import StallableProxy
+from anpr.faults.report import ScenarioResult
+from anpr.harness import free_port
+from anpr.simulator.truth import load_truth, match
 from anpr_core.settings import PROJECT_ROOT
-from lpr.simulator.truth import load_truth, match
 
 RECONNECT_TARGET_S = 5.0
 SIM_FPS = 8.0

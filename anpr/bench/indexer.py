@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.harness import local_node_pid, pid_cpu_seconds
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import alerts_index, reads_alias, watchlist_index
 from anpr_core.elastic.mappings import ensure_indices
-from anpr_core.harness import local_node_pid, pid_cpu_seconds
 from anpr_core.journal import JournalReader, ReadJournal
 from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import load_settings

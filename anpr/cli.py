@@ -83,7 +83,7 @@ def _workers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from lpr.simulator.cli import run_command
+    from anpr.simulator.cli import run_command
 
     return run_command(args, settings)
 
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     from indexer.retention import add_parser as add_retention_parser
 
     add_retention_parser(sub)
-    from lpr.simulator.cli import add_parser as add_simulate_parser
+    from anpr.simulator.cli import add_parser as add_simulate_parser
     from lpr.workers.service import add_parser as add_workers_parser
 
     add_workers_parser(sub)

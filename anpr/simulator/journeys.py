@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from anpr.simulator.scene import PLATE_WIDTH, CameraScene, Pass, PassConflict, sized_plate
 from anpr_core.cameras import Camera
 from anpr_core.plates import InvalidPlate, parse_plate, random_plate
 from anpr_core.render.plate import render_plate
-from lpr.simulator.scene import PLATE_WIDTH, CameraScene, Pass, PassConflict, sized_plate
 
 EARTH_RADIUS_M = 6_371_000.0
 DEFAULT_SPEED_KMH = 50.0  # an urban arterial road

@@ -4,7 +4,7 @@ Passes are scheduled from a seeded RNG, so a camera's whole day is reproducible 
 truth (plate, enter/leave time) is known before a frame is drawn. Idle frames are identical,
 which is what lets the simulator (cached JPEG) and the workers (motion gate) spend nothing on them.
 
-Vehicles on a journey through several cameras (lpr/simulator/journeys.py) are booked on each
+Vehicles on a journey through several cameras (anpr/simulator/journeys.py) are booked on each
 camera ahead of time with `reserve`; the random traffic makes way for them, so passes on one
 camera still never overlap.
 """

@@ -38,10 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anpr_core.elastic.client import make_client
-from anpr_core.elastic.indices import reads_pattern
-from anpr_core.elastic.mappings import ensure_indices
-from anpr_core.harness import (
+from anpr.harness import (
     AlertStream,
     Api,
     Services,
@@ -51,9 +48,12 @@ from anpr_core.harness import (
     pid_cpu_seconds,
     service_env,
 )  # fmt: skip
+from anpr.simulator.truth import SLACK, TruePass, load_truth, match
+from anpr_core.elastic.client import make_client
+from anpr_core.elastic.indices import reads_pattern
+from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.plates import PlatePattern
 from anpr_core.settings import PROJECT_ROOT, load_settings
-from lpr.simulator.truth import SLACK, TruePass, load_truth, match
 from search_api.users import UserStore, seed_demo_users
 
 TARGET_P95_S = 1.5

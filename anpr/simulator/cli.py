@@ -17,9 +17,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from anpr_core.cameras import Camera, load_camera_registry
-from anpr_core.settings import Settings, load_settings
-from lpr.simulator.journeys import (
+from anpr.simulator.journeys import (
     DEFAULT_SPEED_KMH,
     JourneyError,
     RoadTraffic,
@@ -27,8 +25,10 @@ from lpr.simulator.journeys import (
     road_routes,
     travel_times,
 )
-from lpr.simulator.scene import CameraScene, Conditions
-from lpr.simulator.server import FeedHub, SimulatorServer
+from anpr.simulator.scene import CameraScene, Conditions
+from anpr.simulator.server import FeedHub, SimulatorServer
+from anpr_core.cameras import Camera, load_camera_registry
+from anpr_core.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """`anpr simulate`: for anpr_core/cli.py (COMMANDS["simulate"] = run_command)."""
+    """`anpr simulate`: for anpr/cli.py (COMMANDS["simulate"] = run_command)."""
     add_arguments(sub.add_parser("simulate", help="serve simulated ANPR cameras on 127.0.0.1"))
 
 

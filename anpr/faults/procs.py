@@ -1,4 +1,4 @@
-"""The services under test run as real processes (`python -m anpr_core.cli …`), so a fault is a
+"""The services under test run as real processes (`python -m anpr …`), so a fault is a
 real `kill -9`: no finally blocks, no flush, no clean close of sockets or files."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Service:
         log = open(self.log_dir / f"{self.name}-{self.starts}.log", "wb")  # noqa: SIM115 - child owns it
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "anpr_core.cli", *self.args],
+            [sys.executable, "-m", "anpr", *self.args],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=log,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import cv2
 
-from lpr.simulator.journeys import JourneySpec, RoadTraffic, schedule_journey
-from lpr.simulator.scene import CameraScene, Pass
+from anpr.simulator.journeys import JourneySpec, RoadTraffic, schedule_journey
+from anpr.simulator.scene import CameraScene, Pass
 
 log = logging.getLogger(__name__)
 BOUNDARY = "anprframe"

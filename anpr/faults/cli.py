@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from anpr_core.faults.ingest import es_kill, indexer_kill
-from anpr_core.faults.live import Stall, stall, worker_kill
-from anpr_core.faults.node import FAULTS_VAR, FaultNode
-from anpr_core.faults.report import ScenarioResult, details, table
+from anpr.faults.ingest import es_kill, indexer_kill
+from anpr.faults.live import Stall, stall, worker_kill
+from anpr.faults.node import FAULTS_VAR, FaultNode
+from anpr.faults.report import ScenarioResult, details, table
 
 SCENARIOS = ("es-kill", "indexer-kill", "worker-kill", "stall")
 

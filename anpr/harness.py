@@ -1,6 +1,6 @@
 """The services as real processes on 127.0.0.1, and an HTTP client for the API and its SSE stream.
 
-Shared by the end-to-end test (tests/e2e) and the load benchmark (lpr/bench/load.py): each
+Shared by the end-to-end test (tests/e2e) and the load benchmark (anpr/bench/load.py): each
 `anpr <command>` runs in its own process group (gunicorn has children), its log on disk.
 """
 
@@ -85,7 +85,7 @@ class Services:
         self.grace_s[name] = grace_s
         with open(self.log_dir / f"{name}.log", "wb") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "anpr_core.cli", *args],
+                [sys.executable, "-m", "anpr", *args],
                 env={**self.env, **(env or {})},
                 cwd=PROJECT_ROOT,
                 stdout=log,

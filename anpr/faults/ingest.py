@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from anpr_core.faults.checks import compare, journal_records, stored_reads
-from anpr_core.faults.node import FaultNode
-from anpr_core.faults.procs import Service, wait_until
-from anpr_core.faults.report import ScenarioResult
+from anpr.bench.indexer import reads as synthetic_reads
+from anpr.faults.checks import compare, journal_records, stored_reads
+from anpr.faults.node import FaultNode
+from anpr.faults.procs import Service, wait_until
+from anpr.faults.report import ScenarioResult
 from anpr_core.journal import JournalReader, ReadJournal
-from indexer.bench.run import reads as synthetic_reads
 
 INGEST_TIMEOUT_S = 900.0
 # After the ingest reaches a kill point, wait a little more so the kill lands inside a bulk
