@@ -10,17 +10,40 @@ errors (scripts/eval_recognizer feeds them back).
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 
-from anpr_core.plates.alphabet import USE_CHARS
+from anpr_core.plates.alphabet import DIGITS, DIPLOMATIC_PREFIXES, REGIONS, USE_CHARS
 from anpr_core.plates.grammar import try_parse_plate
 
 DEFAULT_COSTS_FILE = Path(__file__).with_name("confusion_costs.json")
 INDEL_COST = 1.0
+# Most combinations one fuzzy search looks at: a few ms of CPU whatever the text (issue 22).
+CANDIDATE_BUDGET = 3000
+
+
+def _plate_shapes() -> dict[int, list[tuple[frozenset[str], ...]]]:
+    """Per text length, the plate shapes: what each part allows (a character, or a region name)."""
+    digit, use = frozenset(DIGITS), frozenset(USE_CHARS)
+    region, prefix = frozenset(REGIONS), frozenset(DIPLOMATIC_PREFIXES)
+    shapes = [
+        (digit,) * 2 + (use,) + (digit,) * 4,  # OLD7
+        (digit,) * 3 + (use,) + (digit,) * 4,  # NEW8
+        (region, digit, use) + (digit,) * 4,  # REGIONAL, one class digit
+        (region, digit, digit, use) + (digit,) * 4,  # REGIONAL, two class digits
+        (prefix,) + (digit,) * 6,  # DIPLOMATIC
+    ]
+    out: dict[int, list[tuple[frozenset[str], ...]]] = {}
+    for shape in shapes:
+        out.setdefault(sum(len(next(iter(part))) for part in shape), []).append(shape)
+    return out
+
+
+_SHAPES = _plate_shapes()
 
 _DIGIT_PAIRS: dict[tuple[str, str], float] = {
     ("0", "8"): 0.30, ("0", "6"): 0.40, ("0", "9"): 0.40, ("6", "8"): 0.35, ("8", "9"): 0.35,
@@ -128,27 +151,96 @@ class ConfusionModel:
             previous = current
         return previous[-1]
 
-    def candidates(self, text: str, max_cost: float = 1.0, limit: int = 50) -> list[tuple[str, float]]:
+    def candidates(
+        self, text: str, max_cost: float = 1.0, limit: int = 50, budget: int = CANDIDATE_BUDGET
+    ) -> list[tuple[str, float]]:
         """Valid plates reachable from `text` by cheap substitutions, cheapest first.
 
-        `text` itself is included at cost 0 when it is a valid plate.
+        `text` itself is included at cost 0 when it is a valid plate. Substitutions keep the
+        length, so only the plate shapes of that length are tried, each part limited to what that
+        shape allows there (a digit, a use character, a region name); a text that no shape fits
+        within `max_cost` is refused before any enumeration. Plates are enumerated cheapest first
+        (a best-first walk of the per-part options, each combination reached once) and at most
+        `budget` combinations are looked at, so the work is bounded whatever the text and cost.
         """
+        shapes = [
+            options
+            for allowed in _SHAPES.get(len(text), ())
+            if (options := self._options(text, allowed, max_cost)) is not None
+        ]
+        if not shapes:
+            return []
         found: dict[str, float] = {}
-        frontier: list[tuple[str, float, int]] = [(text, 0.0, 0)]
-        while frontier:
-            current, cost, start = frontier.pop()
-            if current not in found or cost < found[current]:
-                found[current] = cost
-            for position in range(start, len(current)):
-                for replacement, step in self._neighbours.get(current[position], ()):
-                    total = cost + step
-                    if total > max_cost:
-                        break
-                    variant = current[:position] + replacement + current[position + 1 :]
-                    frontier.append((variant, total, position + 1))
-        valid = [(plate, cost) for plate, cost in found.items() if try_parse_plate(plate) is not None]
-        valid.sort(key=lambda item: (item[1], item[0]))
+        # One heap over every shape: (cost, shape, option index per part, last part raised).
+        heap: list[tuple[float, int, tuple[int, ...], int]] = [
+            (sum(opts[0][1] for opts in options), number, (0,) * len(options), 0)
+            for number, options in enumerate(shapes)
+        ]
+        heapq.heapify(heap)
+        looked_at = 0
+        while heap and len(found) < limit and looked_at < budget:
+            cost, number, indices, last = heapq.heappop(heap)
+            looked_at += 1
+            options = shapes[number]
+            plate = "".join(opts[i][0] for opts, i in zip(options, indices, strict=True))
+            if plate not in found and try_parse_plate(plate) is not None:
+                found[plate] = round(cost, 6)
+            # Raising only parts >= the last one raised gives every combination one parent.
+            for position in range(last, len(indices)):
+                nxt = indices[position] + 1
+                opts = options[position]
+                if nxt < len(opts):
+                    step = opts[nxt][1] - opts[nxt - 1][1]
+                    if cost + step <= max_cost + 1e-9:
+                        raised = (*indices[:position], nxt, *indices[position + 1 :])
+                        heapq.heappush(heap, (cost + step, number, raised, position))
+        valid = sorted(found.items(), key=lambda item: (item[1], item[0]))
         return valid[:limit]
+
+    def _known_cost(self, read: str, name: str) -> float | None:
+        total = 0.0
+        for a, b in zip(read, name, strict=True):
+            if a != b:
+                cost = self._costs.get((a, b) if a < b else (b, a))
+                if cost is None:
+                    return None
+                total += cost
+        return total
+
+    def could_be_plate(self, text: str, max_cost: float) -> bool:
+        """Whether some plate shape fits `text` within `max_cost` (cheap: no enumeration)."""
+        return any(
+            self._options(text, allowed, max_cost) is not None for allowed in _SHAPES.get(len(text), ())
+        )
+
+    def _options(
+        self, text: str, shape: tuple[frozenset[str], ...], max_cost: float
+    ) -> list[list[tuple[str, float]]] | None:
+        """Per part of the shape, what it allows within `max_cost`, cheapest first; None: nothing."""
+        out: list[list[tuple[str, float]]] = []
+        floor, start = 0.0, 0
+        for allowed in shape:
+            width = len(next(iter(allowed)))
+            read = text[start : start + width]
+            start += width
+            if width == 1:
+                opts = [(read, 0.0)] if read in allowed else []
+                opts += [(other, cost) for other, cost in self._neighbours.get(read, ()) if other in allowed]
+            else:
+                # A region or diplomatic prefix is one part: only real names are combined, each
+                # character the read or one of its table neighbours, as for single characters.
+                opts = sorted(
+                    (name, cost) for name in allowed if (cost := self._known_cost(read, name)) is not None
+                )
+                opts.sort(key=lambda item: item[1])
+            opts = [item for item in opts if item[1] <= max_cost]
+            if not opts:
+                return None
+            floor += opts[0][1]
+            if floor > max_cost + 1e-9:
+                return None
+            out.append(opts)
+        return out
 
     # ---- fitting -----------------------------------------------------------------------
     @classmethod

@@ -94,3 +94,16 @@ def test_fit_makes_observed_confusions_cheap_and_round_trips(tmp_path) -> None: 
     assert ConfusionModel.load(path).substitution_cost("9", "4") == pytest.approx(
         fitted.substitution_cost("4", "9"), abs=1e-4
     )
+
+
+def test_a_text_no_plate_shape_fits_is_refused_before_any_enumeration() -> None:
+    assert model.candidates("888888888888", max_cost=2.0, limit=200) == []
+    assert not model.could_be_plate("88888888", max_cost=2.0)  # 8 digits: no use character
+    assert model.could_be_plate("12가3456", max_cost=0.1)
+
+
+def test_candidate_enumeration_stops_at_its_budget_and_keeps_exact_costs() -> None:
+    few = model.candidates("서울12가3456", max_cost=2.0, limit=200, budget=10)
+    assert 0 < len(few) <= 10
+    for plate, cost in model.candidates("123가4567", max_cost=2.0, limit=200):
+        assert cost == pytest.approx(model.distance("123가4567", plate), abs=1e-6)
