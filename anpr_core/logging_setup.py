@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from anpr_core.redact import redact_credentials, redact_value
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -16,12 +18,13 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact_credentials(record.getMessage()),
         }
         # Anything passed with `extra=` becomes a field of its own, so logs stay queryable.
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
+        # Credentials in URLs (camera streams) are masked in every field: logs leave the host.
+        entry.update({k: redact_value(v) for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = redact_credentials(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 
+from anpr_core.redact import redact_credentials
 from lpr.workers.health import CameraHealth
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _open_capture(url: str, timeout_ms: int) -> cv2.VideoCapture:
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)
     if not cap.isOpened():
         cap.release()
-        raise FeedError(f"cannot open {url}")
+        raise FeedError(f"cannot open {redact_credentials(url)}")
     return cap
 
 
@@ -109,7 +110,7 @@ def _mjpeg_frames(url: str, timeout_ms: int) -> Iterator[JpegFrame | None]:
     try:
         response = urllib.request.urlopen(url, timeout=timeout_ms / 1000)
     except (OSError, ValueError) as exc:  # refused, timed out, HTTP error, bad URL
-        raise FeedError(f"cannot open {url}: {exc}") from None
+        raise FeedError(f"cannot open {redact_credentials(url)}: {redact_credentials(str(exc))}") from None
     boundary = _mjpeg_boundary(response.headers.get("Content-Type", ""))
     if boundary is None:
         response.close()
@@ -229,6 +230,8 @@ class FeedReader(threading.Thread):
             h.fps = round((len(self._fps_window) - 1) / span, 2) if span > 0 else 0.0
 
     def _fail(self, reason: str) -> None:
+        # Health is published to every role and logged: the stream URL's password stays here.
+        reason = redact_credentials(reason)
         h = self.health
         h.errors += 1
         h.last_error = reason

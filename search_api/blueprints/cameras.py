@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from anpr_core.elastic.indices import camera_health_index
+from anpr_core.redact import redact_value
 from search_api.context import services, set_result_count
 from search_api.registry import endpoint
 from search_api.roles import ALL_ROLES
@@ -19,7 +20,9 @@ def list_cameras() -> Response:
     if ctx.es.indices.exists(index=camera_health_index(ctx.prefix)):
         result = ctx.es.search(index=camera_health_index(ctx.prefix), size=1000, query={"match_all": {}})
         for hit in result["hits"]["hits"]:
-            source = dict(hit["_source"])
+            # Redacted again here: documents written before the workers masked stream URLs
+            # (or by another writer) must not hand a camera's password to every role.
+            source = redact_value(dict(hit["_source"]))
             health[str(source.get("camera_id", hit["_id"]))] = source
     ids = sorted(set(ctx.cameras) | set(health))
     cameras = [
