@@ -22,6 +22,7 @@ from search_api.blueprints import alerts, audit, auth, exports, ops, plates, rea
 from search_api.blueprints import cameras as cameras_bp
 from search_api.camera_registry import load_cameras
 from search_api.context import Services
+from search_api.csrf import check_csrf
 from search_api.errors import ApiError
 from search_api.json_provider import OrjsonProvider
 from search_api.ratelimit import LoginRateLimiter
@@ -112,6 +113,10 @@ def _install_hooks(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
         g.started = time.perf_counter()
+
+    @app.before_request
+    def csrf_guard() -> None:
+        check_csrf()
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:

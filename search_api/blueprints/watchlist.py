@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import Field
 
 from search_api.context import services, set_result_count
-from search_api.errors import field_error
+from search_api.errors import ApiError, field_error
 from search_api.registry import endpoint
 from search_api.roles import ADMINS
 from search_api.schemas import PlatePatternText, Strict
@@ -71,6 +71,12 @@ def delete_entry(entry_id: str) -> tuple[str, int]:
     summary="bulk CSV import (columns: plate, reason, priority, case_number, expires_at, note)",
 )  # fmt: skip
 def import_csv() -> tuple[Response, int]:
+    # Only a CSV body or a multipart upload: a `<form enctype="text/plain">` on another page of
+    # the site must not be able to create entries (issue 22).
+    if request.mimetype not in ("text/csv", "multipart/form-data"):
+        raise ApiError(
+            415, "unsupported_media_type", "send the CSV as text/csv or as multipart/form-data field 'file'"
+        )
     if request.content_length is not None and request.content_length > MAX_CSV_BYTES:
         raise field_error("file", "larger than 5 MiB")
     upload = request.files.get("file")

@@ -23,7 +23,8 @@ def test_logout_clears_the_session_cookie_and_the_next_call_is_401(api_app: Flas
         assert client.get_cookie(COOKIE_NAME) is not None
         assert client.get("/api/v1/auth/me").status_code == 200
 
-        response = client.post("/api/v1/auth/logout")
+        # As the page sends it: a cookie request that changes state carries X-Requested-With.
+        response = client.post("/api/v1/auth/logout", headers={"X-Requested-With": "anpr-console"})
         assert response.status_code == 200
         assert response.get_json() == {"logged_out": True}
         cleared = response.headers["Set-Cookie"]

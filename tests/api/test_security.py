@@ -9,6 +9,7 @@ import io
 import logging
 import socket
 import time
+import uuid
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -20,6 +21,9 @@ from anpr_core.logging_setup import JsonFormatter
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.publish import HealthPublisher
+from search_api.roles import Role
+from search_api.tokens import COOKIE_NAME
+from search_api.users import DEMO_PASSWORD
 from tests.api.conftest import PURPOSE, auth
 
 # The texts of the issue and their neighbours: none can become a plate, or each has a huge
@@ -105,3 +109,71 @@ def test_a_camera_password_in_the_stream_url_reaches_neither_health_nor_logs_nor
         errors = {c["id"]: c["health"].get("last_error") for c in response.get_json()["cameras"]}
         assert errors["cam-03"] == "cannot open rtsp://***@10.1.2.3/s"
         assert "***@127.0.0.1" in errors["cam-02"]
+
+
+def _cookie_session(api_app: Flask, username: str, role: Role) -> FlaskClient:
+    """A browser logged in as a fresh user: its cookie jar holds the HttpOnly session cookie."""
+    api_app.extensions["anpr"].users.add(username, DEMO_PASSWORD, role)
+    browser = api_app.test_client()
+    login = browser.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert login.status_code == 200 and browser.get_cookie(COOKIE_NAME) is not None
+    return browser
+
+
+def test_a_same_site_form_cannot_import_watchlist_entries_with_the_admins_cookie(
+    api_app: Flask, tokens: dict[str, str]
+) -> None:
+    # Before: <form enctype="text/plain" action=".../watchlist/import"> on another port of the
+    # host, submitted while an admin was logged in, created entries "created_by admin".
+    browser = _cookie_session(api_app, f"csrf-{uuid.uuid4().hex[:8]}", Role.ADMIN)
+    forged = "plate,reason,priority\n45저4545,wanted,high\n"
+    response = browser.post("/api/v1/watchlist/import", data=forged, content_type="text/plain")
+    assert response.status_code == 403 and response.get_json()["error"] == "csrf"
+    form = browser.post(
+        "/api/v1/watchlist/import",
+        data={"file": (io.BytesIO(forged.encode()), "list.csv")},
+        content_type="multipart/form-data",
+    )
+    assert form.status_code == 403
+    # Even a script that could add the header may not send the CSV as text/plain.
+    plain = browser.post(
+        "/api/v1/watchlist/import", data=forged, content_type="text/plain", headers={"X-Requested-With": "x"}
+    )
+    assert plain.status_code == 415
+    listed = browser.get("/api/v1/watchlist", query_string={"plate": "45저4545"})
+    assert listed.status_code == 200 and listed.get_json()["entries"] == []
+    # The page (header + text/csv) and a bearer client still import.
+    page = browser.post(
+        "/api/v1/watchlist/import", data=forged, content_type="text/csv", headers={"X-Requested-With": "anpr"}
+    )
+    assert page.status_code == 200 and page.get_json()["imported"] == 1
+    bearer = api_app.test_client().post(
+        "/api/v1/watchlist/import",
+        data="plate,reason,priority\n46저4646,wanted,high\n",
+        content_type="text/csv",
+        headers=auth(tokens, "admin"),
+    )
+    assert bearer.status_code == 200
+
+
+def test_every_cookie_authenticated_state_change_needs_the_custom_header(api_app: Flask) -> None:
+    browser = _cookie_session(api_app, f"csrf-{uuid.uuid4().hex[:8]}", Role.ADMIN)
+    forged = [
+        ("post", "/api/v1/auth/logout", {}),
+        ("post", "/api/v1/watchlist", {"data": {"plate": "45저4545"}}),
+        ("post", "/api/v1/users", {"data": {"username": "mallory"}}),
+        ("post", "/api/v1/alerts/a1/ack", {"data": {"note": "x"}}),
+        ("delete", f"/api/v1/watchlist/{uuid.uuid4().hex}", {}),
+    ]
+    for method, path, extra in forged:
+        response = getattr(browser, method)(path, **extra)
+        assert response.status_code == 403, (path, response.get_json())
+    # The forged logout did not end the session: the next page request still works.
+    assert browser.get("/api/v1/auth/me").status_code == 200
+    assert browser.post("/api/v1/auth/logout", headers={"X-Requested-With": "anpr"}).status_code == 200
+    assert browser.get("/api/v1/auth/me").status_code == 401
+
+
+def test_the_page_sends_the_csrf_header_on_every_api_call(client: FlaskClient) -> None:
+    script = client.get("/ui/static/api.js").get_data(as_text=True)
+    assert '"X-Requested-With": "anpr-console"' in script

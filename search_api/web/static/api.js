@@ -1,4 +1,5 @@
-// Same-origin calls to /api/v1; the HttpOnly session cookie authenticates them.
+// Same-origin calls to /api/v1; the HttpOnly session cookie authenticates them. Every call sends
+// X-Requested-With: the API refuses state-changing cookie requests without it (CSRF guard).
 export class ApiError extends Error {
   constructor(status, code, message, details) {
     super(message);
@@ -18,7 +19,9 @@ export async function api(path, { method = "GET", body, params } = {}) {
     response = await fetch(url, {
       method,
       credentials: "same-origin",
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: body
+        ? { "Content-Type": "application/json", "X-Requested-With": "anpr-console" }
+        : { "X-Requested-With": "anpr-console" },
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch (error) {
