@@ -53,9 +53,10 @@ def _settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.serve import run_gunicorn
+    from search_api.serve import exec_gunicorn
 
-    return run_gunicorn(settings, workers=args.workers)
+    exec_gunicorn(settings, workers=args.workers)  # replaces this process: signals reach gunicorn
+    return 0
 
 
 def _users(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,32 +1,23 @@
-"""The local demo: Elasticsearch, then every service as a child process; Ctrl-C stops all.
+"""The local demo: Elasticsearch, then every service as a supervised child process.
 
-Parts that have not been built yet are skipped with a message, so the demo always shows the
-whole of what exists.
+A service that dies (a crash, `kill -9`) is restarted with back-off by the launcher's
+supervisor; Ctrl-C or SIGTERM stops every service and every process they started (gunicorn's
+workers too). Elasticsearch runs in its own session and keeps running: `scripts/elasticsearch stop`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 
+from anpr.launcher import Process, Supervisor, anpr_command, run_until_signalled
 from anpr_core.elastic.local_node import LocalElasticsearch
 from anpr_core.logging_setup import configure_logging
 from anpr_core.settings import Settings, load_settings
 from search_api.users import DEMO_PASSWORD
-
-
-@dataclass
-class Service:
-    name: str
-    argv: list[str]
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
 
 SIMULATOR_PORT = 8554
 
@@ -41,17 +32,17 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
             time.sleep(0.2)
 
 
-def services(port: int) -> list[Service]:
-    python = sys.executable
-    cli = [python, "-m", "anpr"]
-    return [
-        Service("simulator", [*cli, "simulate", "--cameras", "45", "--fps", "8",
-                              "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl"]),
+def services(env: dict[str, str]) -> list[Process]:
+    """The demo's services in start order; each dies with the demo even if the demo is killed."""
+    argv = {
+        "simulator": anpr_command("simulate", "--cameras", "45", "--fps", "8",
+                                  "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl"),
         # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
-        Service("workers", [*cli, "workers"]),
-        Service("indexer", [*cli, "indexer"]),
-        Service("api", [*cli, "api"]),
-    ]  # fmt: skip
+        "workers": anpr_command("workers"),
+        "indexer": anpr_command("indexer"),
+        "api": anpr_command("api"),
+    }  # fmt: skip
+    return [Process(name, args, env=env, die_with_parent=True) for name, args in argv.items()]
 
 
 def seed_demo_users(settings: Settings) -> list[str]:
@@ -110,11 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo_users = seed_demo_users(settings)
     seed_demo_watchlist(settings)
-    running: list[Service] = []
-    for service in services(args.port):
-        service.process = subprocess.Popen(service.argv, env=env)
-        running.append(service)
-        print(f"==> started {service.name} (pid {service.process.pid})")
+    supervisor = Supervisor()
+    for service in services(env):
+        supervisor.start(service)
         if service.name == "simulator":
             # The workers would otherwise find 45 closed ports and start in back-off.
             _wait_for_port(SIMULATOR_PORT, timeout_s=30)
@@ -130,29 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Watchlist seeded with "
         + ", ".join(p for p, _ in DEMO_WATCHLIST)
-        + "  ·  (Ctrl-C stops everything)\n"
+        + "  ·  (Ctrl-C stops every service; a crashed one is restarted)\n"
     )
 
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while not stopping:
-        for service in running:
-            if service.process is not None and service.process.poll() is not None:
-                print(f"!! {service.name} exited with {service.process.returncode}; stopping the demo")
-                stopping = True
-        time.sleep(0.5)
-    for service in running:
-        if service.process is not None and service.process.poll() is None:
-            service.process.terminate()
-    for service in running:
-        if service.process is not None:
-            service.process.wait(timeout=30)
+    run_until_signalled(supervisor)
     print("==> services stopped (Elasticsearch keeps running: `scripts/elasticsearch stop`)")
     return 0
 

@@ -12,21 +12,18 @@ import os
 import queue
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from anpr.launcher import LaunchError, Process, anpr_command, group_cpu_seconds, pid_cpu_seconds
 from anpr_core.settings import PROJECT_ROOT
 from search_api.users import DEMO_PASSWORD
 
-TICK = os.sysconf("SC_CLK_TCK")
 
-
-class HarnessError(RuntimeError):
+class HarnessError(LaunchError):
     """A service died or did not become ready; the message carries the tails of the logs."""
 
 
@@ -44,24 +41,6 @@ def service_env() -> dict[str, str]:
     return env
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """utime + stime of every live process in a process group, from /proc/<pid>/stat."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += (int(fields[11]) + int(fields[12])) / TICK
-    return total
-
-
-def pid_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def local_node_pid(var_dir: Path = PROJECT_ROOT / "var") -> int | None:
     """The project's local Elasticsearch node, if it runs on this machine (None otherwise)."""
     try:
@@ -73,60 +52,38 @@ def local_node_pid(var_dir: Path = PROJECT_ROOT / "var") -> int | None:
 
 
 class Services:
-    """The service processes, each in its own process group, logs on disk."""
+    """`anpr <command>` processes started with the launcher, logs on disk, stopped together."""
 
     def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
         self.log_dir, self.env = log_dir, env
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.grace_s: dict[str, float] = {}
-        log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, Process] = {}
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None, grace_s: float = 20.0) -> None:
-        self.grace_s[name] = grace_s
-        with open(self.log_dir / f"{name}.log", "wb") as log:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "anpr", *args],
-                env={**self.env, **(env or {})},
-                cwd=PROJECT_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        # SIGINT: the workers flush and the indexer commits. gunicorn would wait for an open SSE
+        # stream to notice its client has gone (the next heartbeat), so the API gets a short grace.
+        process = Process(
+            name, anpr_command(*args), env={**self.env, **(env or {})}, log_dir=self.log_dir,
+            stop_signal=signal.SIGINT, grace_s=grace_s,
+        )  # fmt: skip
+        self.processes[name] = process.start()
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
-            if process.poll() is not None:
+            if not process.alive():
                 raise HarnessError(f"{name} exited with {process.returncode}\n{self.logs()}")
 
     def cpu_seconds(self) -> dict[str, float]:
         return {name: group_cpu_seconds(p.pid) for name, p in self.processes.items()}
 
     def logs(self, lines: int = 25) -> str:
-        out = []
-        for path in sorted(self.log_dir.glob("*.log")):
-            tail = path.read_text(errors="replace").splitlines()[-lines:]
-            out.append(f"--- {path.name} (last {len(tail)} lines)\n" + "\n".join(tail))
-        return "\n".join(out)
+        return "\n".join(p.log_tail(lines) for p in self.processes.values())
 
     def stop(self) -> None:
-        # SIGINT: the workers flush and the indexer commits. gunicorn would wait for an open SSE
-        # stream to notice its client has gone (the next heartbeat), so it gets a short grace only.
         for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)  # the group we started: gunicorn's workers too
-        stopped_at = time.monotonic()
-        for name, process in self.processes.items():
-            deadline = stopped_at + self.grace_s.get(name, 20.0)
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            while _group_alive(process.pid):
-                if time.monotonic() > deadline:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    break
-                time.sleep(0.1)
+            if process.alive():
+                process.signal_group(process.stop_signal)  # all at once: the grace periods overlap
+        for process in self.processes.values():
+            process.stop(signalled=True)
 
     def wait_ready(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
         """Poll `ready` (OSError counts as not yet) while every service stays alive."""
@@ -141,14 +98,6 @@ class Services:
             if time.monotonic() > deadline:
                 raise HarnessError(f"{what} not ready after {timeout:.0f} s\n{self.logs()}")
             time.sleep(0.3)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def camera_health(port: int) -> list[dict[str, Any]]:

@@ -29,6 +29,15 @@ ENV_PREFIX = "ANPR_"
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 
 
+# Short names kept for running the tests against another cluster and for the shared data
+# (`ANPR_ES_URL=https://... ANPR_ES_PASSWORD=... ./scripts/test`); the long names win.
+SHORT_ENV_NAMES: dict[str, tuple[str, str]] = {
+    "ANPR_ES_URL": ("elasticsearch", "url"),
+    "ANPR_ES_PASSWORD": ("elasticsearch", "password"),
+    "ANPR_SHARED_DATA": ("paths", "shared_data"),
+}
+
+
 class SettingsError(ValueError):
     """Raised when the configuration is invalid; the message names each bad setting."""
 
@@ -86,6 +95,11 @@ class PathsSettings(_Section):
     var_dir: Path = PROJECT_ROOT / "var"
     journal_dir: Path | None = None
     crop_dir: Path | None = None
+    # The real labelled data (not redistributed): plates/, scenes/ with their labels.
+    shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
+    # A folder with NanumGothicBold.ttf for the plate renderer and the PDF report; None: the
+    # fonts of the koreanize-matplotlib package, then Debian's fonts-nanum.
+    font_dir: Path | None = None
 
     @property
     def journal(self) -> Path:
@@ -113,8 +127,11 @@ class VisionSettings(_Section):
     detector_model: Path = PROJECT_ROOT / "models" / "detector"
     recognizer_model: Path = PROJECT_ROOT / "models" / "recognizer"
     threads: int = Field(default=2, ge=1, le=64)
+    # The camera workers' detector input (a 16:9 frame at 416 is a 416×256 canvas).
     detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
     detector_min_score: float = Field(default=0.5, gt=0, lt=1)
+    # `lpr read`, the public evaluation interface: the fp32 models at this detector input.
+    read_input_size: int = Field(default=640, ge=160, le=1280, multiple_of=32)
     # The camera workers' models: int8 (static quantisation of the convolutions, ~1.5–2× faster
     # on a CPU, same accuracy on held-out real data) or fp32. `lpr read` always uses fp32.
     detector_precision: Literal["int8", "fp32"] = "int8"
@@ -129,8 +146,14 @@ class ApiSettings(_Section):
     session_minutes: int = Field(default=480, ge=1, le=1440)
     # How stale a worker's view of a user (logged out, disabled, role) may be, in seconds.
     session_recheck_s: float = Field(default=5.0, ge=0, le=300)
-    # Live alert streams per gunicorn worker: each holds a thread, so keep it below the threads
-    # (ANPR_API_THREADS, default 8) and raise both together for a bigger control room.
+    # gunicorn: worker processes (None: the cores, at least 2; Elasticsearch shares the machine)
+    # and gthread threads per worker (an SSE alert stream holds one while it waits).
+    workers: int | None = Field(default=None, ge=1, le=64)
+    threads: int = Field(default=8, ge=1, le=256)
+    # One line per request to stdout; off for load tests.
+    access_log: bool = True
+    # Live alert streams per gunicorn worker: each holds a thread, so keep it below `threads`
+    # and raise both together for a bigger control room.
     max_streams_per_worker: int = Field(default=6, ge=1, le=1000)
 
     @field_validator("secret_key")
@@ -167,7 +190,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            _ShortEnvNames(settings_cls),
+        ]
         config_file = config_file_path()
         if config_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
@@ -176,6 +203,20 @@ class Settings(BaseSettings):
     @property
     def index_prefix(self) -> str:
         return self.elasticsearch.index_prefix
+
+
+class _ShortEnvNames(PydanticBaseSettingsSource):
+    """`SHORT_ENV_NAMES`, below the long `ANPR_SECTION__KEY` names and above the TOML file."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, str]] = {}
+        for name, (section, key) in SHORT_ENV_NAMES.items():
+            if os.environ.get(name):
+                values.setdefault(section, {})[key] = os.environ[name]
+        return values
 
 
 def config_file_path() -> Path | None:

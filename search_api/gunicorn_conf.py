@@ -1,7 +1,8 @@
 """gunicorn configuration for a 2-core server; `kill -HUP <master>` reloads workers gracefully.
 
 gthread workers: an SSE alert stream holds one thread while it waits, so streams never block
-searches. Workers = cores (ES shares the machine); override with ANPR_API_WORKERS/THREADS.
+searches. Workers, threads and the access log come from the settings (`api.workers`, `api.threads`,
+`api.access_log`: ANPR_API__WORKERS, ANPR_API__THREADS, ANPR_API__ACCESS_LOG).
 """
 
 import multiprocessing
@@ -10,14 +11,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
-workers = int(os.environ.get("ANPR_API_WORKERS", max(2, multiprocessing.cpu_count())))
-threads = int(os.environ.get("ANPR_API_THREADS", 8))
+from anpr_core.settings import load_settings
+
+_api = load_settings().api
+workers = _api.workers or max(2, multiprocessing.cpu_count())
+threads = _api.threads
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-# One line per request to stdout; ANPR_API_ACCESS_LOG=0 turns it off for load tests.
-accesslog = "-" if os.environ.get("ANPR_API_ACCESS_LOG", "1") != "0" else None
+accesslog = "-" if _api.access_log else None
 errorlog = "-"
 # Forwarded headers are trusted only from a proxy on this host.
 forwarded_allow_ips = "127.0.0.1"

@@ -1,9 +1,13 @@
-"""Run the API under gunicorn (the production server) from the `anpr api` command."""
+"""Run the API under gunicorn (the production server) from the `anpr api` command.
+
+`anpr api` replaces itself with gunicorn (exec): the process a supervisor or systemd started
+*is* the gunicorn master, so its SIGTERM / SIGINT / SIGHUP reach gunicorn itself, and stopping
+it stops the workers; no Python parent is left in between to swallow a signal.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,5 +25,9 @@ def gunicorn_command(settings: Settings, workers: int | None = None) -> list[str
     return cmd
 
 
-def run_gunicorn(settings: Settings, workers: int | None = None) -> int:
-    return subprocess.call(gunicorn_command(settings, workers), env=dict(os.environ))
+def exec_gunicorn(settings: Settings, workers: int | None = None) -> None:
+    """Become gunicorn (never returns)."""
+    command = gunicorn_command(settings, workers)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)

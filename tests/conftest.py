@@ -7,7 +7,6 @@ so runs never see each other's data.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,14 @@ from elasticsearch import Elasticsearch
 from anpr_core.elastic.client import make_client
 from anpr_core.settings import Settings, load_settings
 
-SHARED_DATA = Path(
-    os.environ.get("ANPR_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+SHARED_DATA: Path = load_settings().paths.shared_data
 
 
 @pytest.fixture(scope="session")
 def es_connection() -> dict[str, str]:
-    url = os.environ.get("ANPR_ES_URL")
-    if url:
-        return {"url": url, "password": os.environ.get("ANPR_ES_PASSWORD", "")}
+    es = load_settings().elasticsearch  # ANPR_ES_URL / ANPR_ES_PASSWORD, or the long names
+    if es.url:
+        return {"url": es.url, "password": es.password.get_secret_value() if es.password else ""}
     from anpr_core.elastic.local_node import LocalElasticsearch
 
     node = LocalElasticsearch(load_settings()).start()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from anpr.harness import local_node_pid, pid_cpu_seconds
+from anpr.harness import local_node_pid
+from anpr.launcher import pid_cpu_seconds
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import alerts_index, reads_alias, watchlist_index
 from anpr_core.elastic.mappings import ensure_indices

@@ -45,9 +45,9 @@ from anpr.harness import (
     camera_health,
     free_port,
     local_node_pid,
-    pid_cpu_seconds,
     service_env,
 )  # fmt: skip
+from anpr.launcher import pid_cpu_seconds
 from anpr.simulator.truth import SLACK, TruePass, load_truth, match
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import reads_pattern
@@ -270,8 +270,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ANPR_PATHS__VAR_DIR=str(work / "var"),
         ANPR_CAMERAS__REGISTRY_PATH=str(work / "cameras.toml"),
         ANPR_API__PORT=str(api_port),
-        ANPR_API_THREADS="4",
-        ANPR_API_ACCESS_LOG="0",
+        ANPR_API__THREADS="4",
+        ANPR_API__ACCESS_LOG="0",
     )
     truth_path = work / "truth.jsonl"
     cameras = [f"C{i:02d}" for i in range(1, args.cameras + 1)]

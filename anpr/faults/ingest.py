@@ -18,8 +18,9 @@ from pathlib import Path
 from anpr.bench.indexer import reads as synthetic_reads
 from anpr.faults.checks import compare, journal_records, stored_reads
 from anpr.faults.node import FaultNode
-from anpr.faults.procs import Service, wait_until
+from anpr.faults.procs import service, wait_until
 from anpr.faults.report import ScenarioResult
+from anpr.launcher import Process
 from anpr_core.journal import JournalReader, ReadJournal
 
 INGEST_TIMEOUT_S = 900.0
@@ -54,16 +55,16 @@ def journal_bytes(journal_dir: Path) -> int:
     return sum(p.stat().st_size for p in journal_dir.glob("seg-*.jsonl"))
 
 
-def indexer_service(node: FaultNode, prefix: str, run_dir: Path) -> Service:
+def indexer_service(node: FaultNode, prefix: str, run_dir: Path) -> Process:
     env = node.env(prefix) | {
         "ANPR_PATHS__VAR_DIR": str(run_dir / "var"),
         "ANPR_PATHS__JOURNAL_DIR": str(run_dir / "journal"),
     }
-    return Service("indexer", ["indexer", "--metrics-port", "0"], env, run_dir / "logs")
+    return service("indexer", ["indexer", "--metrics-port", "0"], env, run_dir / "logs")
 
 
 def _finish(
-    result: ScenarioResult, node: FaultNode, prefix: str, run_dir: Path, indexer: Service, started: float
+    result: ScenarioResult, node: FaultNode, prefix: str, run_dir: Path, indexer: Process, started: float
 ) -> ScenarioResult:
     journal_dir = run_dir / "journal"
     total = journal_bytes(journal_dir)
@@ -89,7 +90,7 @@ def _ingest_with_kills(
     run_dir: Path,
     reads: int,
     kill_at: list[float],
-    fault: Callable[[Service, float], str],
+    fault: Callable[[Process, float], str],
 ) -> ScenarioResult:
     """Ingest `reads` with `anpr indexer`; at each share in `kill_at` apply `fault` (returns a note)."""
     started = time.monotonic()
@@ -120,7 +121,7 @@ def es_kill(
 ) -> ScenarioResult:
     """SIGKILL Elasticsearch at each share of the ingest in `kill_at`; restart after `down_s`."""
 
-    def kill_elasticsearch(_: Service, at: float) -> str:
+    def kill_elasticsearch(_: Process, at: float) -> str:
         pid = node.kill()
         time.sleep(down_s)
         t0 = time.monotonic()
@@ -136,7 +137,7 @@ def es_kill(
 def indexer_kill(node: FaultNode, run_dir: Path, reads: int, kill_at: list[float]) -> ScenarioResult:
     """SIGKILL `anpr indexer` at each share of the ingest in `kill_at` and start it again."""
 
-    def kill_indexer(indexer: Service, at: float) -> str:
+    def kill_indexer(indexer: Process, at: float) -> str:
         pid = indexer.pid
         indexer.kill9()
         time.sleep(0.5)

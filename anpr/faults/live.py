@@ -14,7 +14,7 @@ from typing import Any
 from anpr.faults.checks import compare, journal_records, stored_reads
 from anpr.faults.ingest import indexed_share, indexer_service, journal_bytes
 from anpr.faults.node import FaultNode
-from anpr.faults.procs import Service, get_json, wait_until
+from anpr.faults.procs import get_json, service, wait_until
 from anpr.faults.proxy import StallableProxy
 from anpr.faults.report import ScenarioResult
 from anpr.harness import free_port
@@ -78,13 +78,13 @@ class LivePipeline:
             "--port", str(self.sim_port), "--truth", str(self.run_dir / "truth.jsonl"),
             "--gap", *map(str, SIM_GAP_S),
         ]  # fmt: skip
-        self.simulator = Service("simulator", sim_args, env, logs)
+        self.simulator = service("simulator", sim_args, env, logs)
         worker_args = [
             "workers", "--cameras", ",".join(self.cameras), "--health-port", str(self.health_port), "--no-es",
         ]  # fmt: skip
-        self.workers = Service("workers", worker_args, env, logs)
+        self.workers = service("workers", worker_args, env, logs)
         self.indexer = indexer_service(self.node, self.prefix, self.run_dir)
-        self.indexer.env = env
+        self.indexer.env = {**(self.indexer.env or {}), **env}
 
     @property
     def journal_dir(self) -> Path:
@@ -125,9 +125,9 @@ class LivePipeline:
         return stopped
 
     def kill_all(self) -> None:
-        for service in (self.workers, self.simulator, self.indexer):
-            if service.alive():
-                service.kill9()
+        for process in (self.workers, self.simulator, self.indexer):
+            if process.alive():
+                process.kill9()
         if self.proxy:
             self.proxy.close()
 

@@ -1,13 +1,12 @@
 """The one place that builds an Elasticsearch client from the settings.
 
-With ``elasticsearch.url`` set (production, or ``ANPR_ES_URL`` in tests) the client talks to
+With ``elasticsearch.url`` set (production, or ``ANPR_ES_URL`` in tests: see the settings) the client talks to
 that cluster; without it, to the project's local node recorded under ``var/elasticsearch``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elasticsearch import AuthenticationException, Elasticsearch
@@ -37,7 +36,7 @@ class ElasticsearchUnavailable(RuntimeError):
 def resolve_connection(settings: Settings) -> tuple[str, str, str]:
     """Return (url, username, password) for the configured or the local cluster."""
     es = settings.elasticsearch
-    url = es.url or os.environ.get("ANPR_ES_URL")
+    url = es.url
     password = es.password.get_secret_value() if es.password is not None else None
     local_root = settings.paths.var_dir / "elasticsearch"
     if url is None:

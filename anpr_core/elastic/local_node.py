@@ -239,6 +239,8 @@ class LocalElasticsearch:
             capture_output=True,
             text=True,
             check=False,
+            # Its own session: a Ctrl-C at the terminal (the demo's, the tests') never reaches it.
+            start_new_session=True,
             **_as_service_user(),
         )
         if launch.returncode != 0:

@@ -5,22 +5,20 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
 
 from anpr_core.plates import InvalidPlate, parse_plate
-from anpr_core.settings import PROJECT_ROOT
-
-DEFAULT_DATA = Path(os.environ.get("ANPR_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+from anpr_core.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=None, help="default: paths.shared_data")
     parser.add_argument("--report-only", action="store_true", help="exit 0 even if labels fail")
     args = parser.parse_args(argv)
+    args.data = args.data or load_settings().paths.shared_data
 
     texts: list[tuple[str, str, str | None]] = []  # (source, text, claimed format)
     with open(args.data / "plates" / "labels.csv", encoding="utf-8") as f:

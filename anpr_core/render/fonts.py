@@ -7,7 +7,6 @@ a training machine that only receives PyPI wheels has the same font as a develop
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -45,13 +44,17 @@ def find_font_dir(override: str | None, package_dir: Path | None, fallbacks: Ite
             return candidate
     raise FontUnavailable(
         f"no Korean font found: pip install '{FONT_PACKAGE}>=0.1.1,<0.2' (it bundles NanumGothic), "
-        "or apt-get install fonts-nanum, or point ANPR_FONT_DIR at a folder with NanumGothicBold.ttf"
+        "or apt-get install fonts-nanum, or point ANPR_PATHS__FONT_DIR (paths.font_dir) at a folder "
+        "with NanumGothicBold.ttf"
     )
 
 
 @cache
 def font_dir() -> Path:
-    return find_font_dir(os.environ.get("ANPR_FONT_DIR"), _package_font_dir(), DEBIAN_FONT_DIRS)
+    from anpr_core.settings import load_settings
+
+    override = load_settings().paths.font_dir
+    return find_font_dir(override and str(override), _package_font_dir(), DEBIAN_FONT_DIRS)
 
 
 @cache

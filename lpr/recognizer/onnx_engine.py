@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from lpr.onnx_session import cpu_session
-from lpr.recognizer import PlateReading, RecognizerUnavailable
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.preprocess import batch_input
 from lpr.recognizer.readings import readings_from_log_probs
+from lpr.recognizer.types import PlateReading, RecognizerUnavailable
 
 # fp32 is the exported model; int8 is its static quantisation (scripts/quantize_models).
 MODEL_FILES = {"fp32": "plate_rec.onnx", "int8": "plate_rec.int8.onnx"}

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from lpr.recognizer import PlateReading, RecognizerUnavailable
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 from lpr.recognizer.readings import readings_from_log_probs
+from lpr.recognizer.types import PlateReading, RecognizerUnavailable
 
 PADDLE_DIR = "paddle"
 PADDLEX_MODEL_NAME = "korean_PP-OCRv5_mobile_rec"  # selects the CTC recogniser class only

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lpr.recognizer import PlateReading
 from lpr.recognizer.calibration import Calibration
 from lpr.recognizer.decode import constrained_readings
+from lpr.recognizer.types import PlateReading
 
 # Alternatives below this share are search debris (a doubled digit, say), not readings.
 MIN_ALTERNATIVE_SHARE = 1e-4

@@ -48,7 +48,7 @@ def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, su
         ANPR_ELASTICSEARCH__PASSWORD=es.password.get_secret_value() if es.password else "",
         ANPR_ELASTICSEARCH__INDEX_PREFIX=es.index_prefix,
         ANPR_PATHS__VAR_DIR=str(es_settings.paths.var_dir),  # same secret key as the test app
-        ANPR_API_ACCESS_LOG="0",
+        ANPR_API__ACCESS_LOG="0",
         **env_overrides,
     )
     settings = es_settings.model_copy(update={"api": es_settings.api.model_copy(update={"port": port})})
@@ -69,7 +69,7 @@ def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, su
 
 @pytest.fixture(scope="module")
 def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port, process = start_gunicorn(es_settings, ANPR_API_WORKERS="2")
+    port, process = start_gunicorn(es_settings, ANPR_API__WORKERS="2")
     yield port, process
     process.terminate()
     process.wait(timeout=30)

@@ -21,7 +21,7 @@ STREAM = "/api/v1/alerts/stream"
 @pytest.fixture(scope="module")
 def capped(api_app: Flask, es_settings: Settings) -> Iterator[int]:
     port, process = start_gunicorn(
-        es_settings, ANPR_API__MAX_STREAMS_PER_WORKER="2", ANPR_API_WORKERS="1", ANPR_API_THREADS="4"
+        es_settings, ANPR_API__MAX_STREAMS_PER_WORKER="2", ANPR_API__WORKERS="1", ANPR_API__THREADS="4"
     )
     yield port
     process.terminate()

@@ -130,8 +130,8 @@ def test_a_watchlisted_car_driving_past_three_cameras_alerts_and_shows_its_route
         ANPR_PATHS__VAR_DIR=str(var),  # journal, crops and the API's token secret
         ANPR_CAMERAS__REGISTRY_PATH=str(registry),
         ANPR_API__PORT=str(api_port),
-        ANPR_API_THREADS="4",
-        ANPR_API_ACCESS_LOG="0",
+        ANPR_API__THREADS="4",
+        ANPR_API__ACCESS_LOG="0",
     )
     seed_demo_users(UserStore(es_client, prefix))  # one user per role, as `anpr users seed-demo`
 
