@@ -1,9 +1,15 @@
-"""Calibration of the decoder's beam share into the probability that a reading is exactly right.
+"""Calibration of the decoder's output into the probability that a reading is exactly right.
 
 The beam share (a plate's part of the probability of all beams found) ranks readings well but
-is over-confident: the network is sure of itself on many crops it gets wrong. An isotonic
-(monotone, non-parametric) map fitted on real validation crops turns it into an observed
-precision. It is stored next to the weights (`calibration.json`) because it belongs to them.
+is over-confident: the network is sure of itself on many crops it gets wrong. Two maps, stored
+next to the weights (`calibration.json`) because they belong to them:
+
+* `model` (v3 onwards): a logistic model over per-reading features (beam share, gap to the next
+  valid plate, the weakest glyph's peak and margin, crop size; `lpr.recognizer.confidence`),
+  fitted on held-out real crops by `training/recognizer/fit_confidence.py`. When present it
+  gives the best reading's confidence.
+* `shares`/`probabilities`: an isotonic (monotone, non-parametric) map of the share alone, the
+  older calibration, used when no model is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lpr.recognizer.confidence import ConfidenceModel
+
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -23,6 +31,7 @@ class Calibration:
     shares: tuple[float, ...]  # increasing knots of beam share
     probabilities: tuple[float, ...]  # non-decreasing precision observed at each knot
     note: str = ""
+    model: ConfidenceModel | None = None  # the feature model; None: the share map alone
 
     def __call__(self, share: float) -> float:
         if not self.shares:
@@ -75,8 +84,15 @@ class Calibration:
         ys_out = np.maximum.accumulate([merged[x] for x in xs_out]).tolist()
         return cls(tuple(round(float(x), 6) for x in xs_out), tuple(round(float(y), 6) for y in ys_out), note)
 
+    def with_model(self, model: ConfidenceModel | None) -> Calibration:
+        return Calibration(self.shares, self.probabilities, self.note, model)
+
     def save(self, path: Path) -> None:
-        payload = {"shares": self.shares, "probabilities": self.probabilities, "note": self.note}
+        payload: dict[str, object] = {
+            "shares": self.shares, "probabilities": self.probabilities, "note": self.note
+        }  # fmt: skip
+        if self.model is not None:
+            payload["model"] = self.model.to_json()
         path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
@@ -84,4 +100,5 @@ class Calibration:
         if not path.is_file():
             return cls.identity()
         payload = json.loads(path.read_text(encoding="utf-8"))
-        return cls(tuple(payload["shares"]), tuple(payload["probabilities"]), payload.get("note", ""))
+        model = ConfidenceModel.from_json(payload["model"]) if "model" in payload else None
+        return cls(tuple(payload["shares"]), tuple(payload["probabilities"]), payload.get("note", ""), model)

@@ -65,4 +65,5 @@ class PaddlePlateRecognizer:
         return np.concatenate(outputs) if outputs else np.zeros((0, 0, len(self.charset) + 1), np.float32)
 
     def read(self, crops: Sequence[np.ndarray]) -> list[PlateReading]:
-        return readings_from_log_probs(self.log_probs(crops), self.charset, self.calibration)
+        heights = [c.shape[0] for c in crops]
+        return readings_from_log_probs(self.log_probs(crops), self.charset, self.calibration, heights)
