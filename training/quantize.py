@@ -4,9 +4,9 @@ Static quantisation (QDQ, per-channel int8 weights, uint8 activations, MinMax ca
 the **convolutions only**: they are nearly all the compute, and quantising the detector's box
 decoding (DFL softmax, the concatenation of pixel coordinates with 0–1 scores) put scores and
 coordinates on one 8-bit scale and erased the scores. Calibration uses training data only:
-the real training scenes / crops (never the held-out ones) and procedural scenes with seeds
-training never used. `scripts/bench/detector` and `scripts/bench/recognizer` measure the int8
-models against the fp32 ones on held-out real data.
+the detector's real training photos / the recogniser's training crops (never the held-out ones)
+and procedural scenes with seeds training never used. `scripts/bench/detector` and
+`scripts/bench/recognizer` measure the int8 models against the fp32 ones on held-out real data.
 
     scripts/quantize_models [--only detector|recognizer]    # needs onnx ([train] extra)
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,7 +26,8 @@ import numpy as np
 from anpr_core.splits import real_crops
 from lpr.detector.onnx_detector import letterbox
 from lpr.recognizer.preprocess import batch_input
-from training.detector.composites import is_validation_scene, synthetic_scene
+from training.detector.composites import synthetic_scene
+from training.detector.real_photos import koreanised, load_detection_photos, split_photos, tight_real_crops
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -61,13 +61,18 @@ def quantize_convolutions(source: Path, target: Path, inputs: list[dict[str, np.
     )
 
 
-def detector_calibration(scenes_dir: Path, synthetic: int) -> Iterator[dict[str, np.ndarray]]:
+def detector_calibration(detection_dir: Path, real: int, synthetic: int) -> Iterator[dict[str, np.ndarray]]:
+    """Real photos of the detector's training groups (every other one Korean-ised, with seeds of
+    their own) and procedural scenes; never a held-out photo or a Korean scene (all validation)."""
+    train, _ = split_photos(load_detection_photos(detection_dir))
+    step = max(1, len(train) // max(1, real))
+    crops = tight_real_crops(SHARED / "plates")
     images: list[np.ndarray] = []
-    for scene in json.loads((scenes_dir / "labels.json").read_text()):
-        if not is_validation_scene(scene["file"]):
-            image = cv2.imread(str(scenes_dir / scene["file"]))
-            if image is not None:
-                images.append(image)
+    for index, photo in enumerate(train[::step][:real]):
+        made = koreanised(photo, 90_000 + index, crops) if index % 2 else None
+        image = made[0] if made else cv2.imread(str(photo.path))
+        if image is not None:
+            images.append(image)
     # Seeds 10,000+: apart from the training composites (seed·10⁷ + index) and the benchmark's.
     images += [synthetic_scene(10_000 + seed)[0] for seed in range(synthetic)]
     for image in images:
@@ -90,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=("detector", "recognizer"))
     parser.add_argument("--models", type=Path, default=ROOT / "models")
-    parser.add_argument("--synthetic", type=int, default=48, help="procedural scenes for the detector")
+    parser.add_argument("--real", type=int, default=96, help="real training photos for the detector")
+    parser.add_argument("--synthetic", type=int, default=16, help="procedural scenes for the detector")
     parser.add_argument("--crops", type=int, default=300, help="real training crops for the recogniser")
     args = parser.parse_args(argv)
     if args.only in (None, "detector"):
         quantize_convolutions(
             args.models / "detector" / "plate_det.onnx",
             args.models / "detector" / "plate_det.int8.onnx",
-            list(detector_calibration(SHARED / "scenes", args.synthetic)),
+            list(detector_calibration(SHARED / "detection", args.real, args.synthetic)),
         )
     if args.only in (None, "recognizer"):
         quantize_convolutions(

@@ -1,27 +1,19 @@
-"""Scene composites for the plate detector: rendered plates on vehicles in camera-like frames.
+"""Procedural scene composites for the plate detector: rendered plates on drawn vehicles.
 
-Procedural road scenes (vehicles with bumpers, lights, rear windows; signs and stickers with
-text as hard negatives) with synthetic plates warped onto the vehicles, plus the real training
-scenes with extra plates pasted in. Labels are YOLO boxes (one class: plate).
+Road scenes (vehicles with bumpers, lights, rear windows; signs and stickers with text as hard
+negatives) with synthetic plates of every Korean type warped onto the vehicles at 12–400 px.
+A small share of the training set: the real photos (`real_photos.py`) carry most of it.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import zlib
-from functools import partial
-from multiprocessing import Pool
-from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from anpr_core.plates import random_plate
 from anpr_core.render.plate import render_plate
-from lpr.geometry import iou
 
 Box = tuple[float, float, float, float]
 
@@ -127,8 +119,9 @@ def synthetic_scene(seed: int) -> tuple[np.ndarray, list[Box]]:
     slot = width // max(1, count)
     for index in range(count):
         # Vehicles side by side (lanes), so no vehicle hides another one's plate.
-        plate_width = int(min(slot / 3.2, width * rng.uniform(0.04, 0.25)))
-        if plate_width < 24:
+        # Log-uniform 12–400 px: far CCTV plates are as common as close ones.
+        plate_width = int(min(slot / 3.2, 12 * (400 / 12) ** rng.random()))
+        if plate_width < 12:
             continue
         cx, cy = _vehicle(image, rng, (index * slot, (index + 1) * slot), plate_width)
         if 0 < cx < width and 0 < cy < height:
@@ -136,82 +129,7 @@ def synthetic_scene(seed: int) -> tuple[np.ndarray, list[Box]]:
     return _camera_effects(image, rng), boxes
 
 
-def real_scene_with_extra_plates(path: Path, boxes: list[Box], seed: int) -> tuple[np.ndarray, list[Box]]:
-    rng = random.Random(seed)
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    h, w = image.shape[:2]
-    out = list(boxes)
-    for _ in range(rng.randint(0, 2)):
-        plate_width = int(w * rng.uniform(0.05, 0.2))
-        centre = (rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.9) * h)
-        new = _paste_plate(image, rng, centre, plate_width)
-        if all(iou(new, b) == 0 for b in out):
-            out.append(new)
-    return _camera_effects(image, rng), out
-
-
-def _write(image: np.ndarray, boxes: list[Box], images_dir: Path, labels_dir: Path, name: str) -> None:
-    h, w = image.shape[:2]
-    cv2.imwrite(str(images_dir / f"{name}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    lines = [
-        f"0 {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
-        for x0, y0, x1, y1 in boxes
-    ]
-    (labels_dir / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
-
-
 def is_validation_scene(file_name: str) -> bool:
-    from anpr_core.splits import is_validation_text
-
-    return is_validation_text(file_name, share=0.4)
-
-
-def _write_synthetic(index: int, out: Path, seed: int) -> None:
-    image, boxes = synthetic_scene(seed * 10_000_000 + index)
-    _write(image, boxes, out / "images" / "train", out / "labels" / "train", f"syn{index:06d}")
-
-
-def build_dataset(
-    out: Path, scenes_dir: Path, count: int, seed: int, real_copies: int, workers: int = 1
-) -> Path:
-    scenes = json.loads((scenes_dir / "labels.json").read_text(encoding="utf-8"))
-    for split in ("train", "val"):
-        (out / "images" / split).mkdir(parents=True, exist_ok=True)
-        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
-    write_one = partial(_write_synthetic, out=out, seed=seed)
-    with Pool(workers) as pool:
-        for _ in tqdm(pool.imap_unordered(write_one, range(count), chunksize=16), total=count, desc="scenes"):
-            pass
-    for scene in scenes:
-        boxes = [tuple(p["box"]) for p in scene["plates"]]
-        if is_validation_scene(scene["file"]):
-            image = cv2.imread(str(scenes_dir / scene["file"]), cv2.IMREAD_COLOR)
-            _write(image, boxes, out / "images" / "val", out / "labels" / "val", Path(scene["file"]).stem)
-            continue
-        for copy in range(real_copies):
-            # Seeded by scene and copy: a seed shared by all scenes pasted the extra plates at the
-            # same relative place and size in every scene of a copy.
-            copy_seed = zlib.crc32(f"{seed}/{scene['file']}/{copy}".encode())
-            image, with_extra = real_scene_with_extra_plates(scenes_dir / scene["file"], boxes, copy_seed)
-            name = f"{Path(scene['file']).stem}_{copy}"
-            _write(image, with_extra, out / "images" / "train", out / "labels" / "train", name)
-    data_yaml = out / "data.yaml"
-    data_yaml.write_text(f"path: {out.resolve()}\ntrain: images/train\nval: images/val\nnames:\n  0: plate\n")
-    return data_yaml
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--scenes", type=Path, required=True)
-    parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--real-copies", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    print(build_dataset(args.out, args.scenes, args.count, args.seed, args.real_copies, args.workers))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    """Every real Korean scene is validation: detector v2 never trains on them (all 22 held out)."""
+    del file_name
+    return True
