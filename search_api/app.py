@@ -157,11 +157,15 @@ def _install_hooks(app: Flask) -> None:
         # CORS is closed: no Access-Control-Allow-* header is ever sent, so browsers on other
         # origins cannot read responses.
         if endpoint not in UNAUDITED:
-            _audit(app, endpoint, response.status_code)
+            written = _audit(app, endpoint, response.status_code)
+            if not written and response.status_code < 400 and g.get("result_count") is not None:
+                # PIPA: personal data leaves only with its access record written.
+                response = jsonify(error="unavailable", message="the access log is unavailable; try again")
+                response.status_code = 503
         return response
 
 
-def _audit(app: Flask, endpoint: str, status: int) -> None:
+def _audit(app: Flask, endpoint: str, status: int) -> bool:
     services: Services = app.extensions["anpr"]
     user = g.get("user")
     args = {
@@ -170,7 +174,7 @@ def _audit(app: Flask, endpoint: str, status: int) -> None:
         if k not in SECRET_KEYS
     }
     access = g.get("access")
-    services.audit.record(
+    return services.audit.record(
         user=user.username if user else g.get("login_username"),
         role=user.role.value if user else None,
         endpoint=endpoint,
@@ -182,4 +186,5 @@ def _audit(app: Flask, endpoint: str, status: int) -> None:
         result_count=g.get("result_count"),
         status=status,
         client_address=request.remote_addr,
+        change=g.get("audit_change"),
     )

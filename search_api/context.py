@@ -44,3 +44,8 @@ def current_user() -> User | None:
 def set_result_count(count: int) -> None:
     """Recorded in the audit record of this request."""
     g.result_count = count
+
+
+def set_audit_change(**change: Any) -> None:
+    """What this administrative write changed, recorded in its audit record (`change`)."""
+    g.audit_change = change

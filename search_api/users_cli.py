@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import socket
 import sys
+from typing import Any
 
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.settings import Settings
+from search_api.audit import AuditLog
 from search_api.roles import Role
 from search_api.users import UserError, UserStore, seed_demo_users
 
@@ -32,25 +35,42 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     es = make_client(settings)
     ensure_indices(es, settings.index_prefix)
     store = UserStore(es, settings.index_prefix)
+    audit = AuditLog(es, settings.index_prefix)
+
+    def audited(status: int, **change: Any) -> None:
+        # The command line changes users as the API does, so it leaves the same trail: who ran
+        # it (the operating-system account), on which host, and what changed.
+        audit.record(
+            user=f"cli:{getpass.getuser()}", role=None, endpoint=f"cli.users.{args.action}", method="CLI",
+            path=f"anpr users {args.action}", query={}, purpose=None, case_number=None, result_count=None,
+            status=status, client_address=socket.gethostname(), change={"action": args.action, **change},
+        )  # fmt: skip
+
     if args.action == "list":
         for user in store.list():
             print(f"{user.username}\t{user.role.value}\t{'disabled' if user.disabled else 'active'}")
         return 0
     if args.action in ("disable", "enable"):
         if not store.set_disabled(args.username, args.action == "disable"):
+            audited(404, username=args.username)
             print(f"error: no user {args.username}", file=sys.stderr)
             return 2
+        audited(200, username=args.username)
         print(f"{args.action}d {args.username}")
         return 0
     if args.action == "seed-demo":
-        for user in seed_demo_users(store):
+        users = seed_demo_users(store)
+        audited(200, users=[{"username": u.username, "role": u.role.value} for u in users])
+        for user in users:
             print(f"{user.username}\t{user.role.value}")
         return 0
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
     try:
         user = store.add(args.username, password, args.role, replace=args.replace)
     except UserError as exc:
+        audited(400, username=args.username, role=args.role, refused=exc.field)
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    audited(200, username=user.username, role=user.role.value, replace=args.replace)
     print(f"added {user.username} ({user.role.value})")
     return 0

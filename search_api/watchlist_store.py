@@ -89,14 +89,15 @@ class WatchlistStore:
         result = self.es.search(index=self.index, query=query, size=size, sort=[{"created_at": "desc"}])
         return [dict(hit["_source"]) for hit in result["hits"]["hits"]]
 
-    def import_csv(self, text: str, user: str) -> tuple[int, list[dict[str, Any]]]:
-        """Import every valid row; report each bad row by line, field and reason."""
+    def import_csv(self, text: str, user: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """Import every valid row (their plates are returned); report each bad row by line, field
+        and reason."""
         try:
             return self._import(text, user)
         except csv.Error as exc:
             raise FieldError([{"field": "file", "reason": f"not CSV: {exc}"}]) from None
 
-    def _import(self, text: str, user: str) -> tuple[int, list[dict[str, Any]]]:
+    def _import(self, text: str, user: str) -> tuple[list[str], list[dict[str, Any]]]:
         reader = csv.DictReader(io.StringIO(text, newline=""), restkey="(extra values)")
         missing = [c for c in ("plate", "reason") if c not in (reader.fieldnames or [])]
         if missing:
@@ -128,4 +129,4 @@ class WatchlistStore:
             )
         if actions:
             helpers.bulk(self.es, actions, refresh="wait_for")
-        return len(actions), errors
+        return [str(action["_source"]["plate"]) for action in actions], errors

@@ -103,6 +103,7 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
                     "status": {"type": "short"},
                     "outcome": KEYWORD,
                     "client_address": KEYWORD,
+                    "change": {"type": "text"},  # JSON: what an administrative write changed
                 }
             },
         },

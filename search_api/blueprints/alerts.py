@@ -19,7 +19,7 @@ from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 from pydantic import Field
 
 from anpr_core.elastic.indices import alerts_index
-from search_api.context import services, set_result_count
+from search_api.context import services, set_audit_change, set_result_count
 from search_api.errors import ApiError, field_error
 from search_api.registry import endpoint
 from search_api.roles import ALERT_HANDLERS
@@ -94,6 +94,7 @@ def acknowledge(alert_id: str, body: AckBody) -> Response:
     except NotFoundError:
         raise ApiError(404, "not_found", "no such alert") from None
     set_result_count(1)
+    set_audit_change(action="acknowledge", alert_id=alert_id, note=body.note)
     return jsonify(alert_id=alert_id, **ack)
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, g, jsonify, request
 
-from search_api.context import services, set_result_count
+from search_api.context import services, set_audit_change, set_result_count
 from search_api.errors import ApiError, FieldError
 from search_api.registry import bearer_token, endpoint
 from search_api.roles import ADMINS, ALL_ROLES
@@ -87,4 +87,5 @@ def create_user(body: NewUserBody):  # type: ignore[no-untyped-def]
         user = services().users.add(body.username, body.password, body.role)
     except UserError as exc:
         raise FieldError([{"field": exc.field, "reason": exc.reason}]) from None
+    set_audit_change(action="create_user", username=user.username, role=user.role.value)
     return jsonify(username=user.username, role=user.role.value), 201

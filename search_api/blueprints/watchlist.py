@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import Field
 
-from search_api.context import services, set_result_count
+from search_api.context import services, set_audit_change, set_result_count
 from search_api.errors import ApiError, field_error
 from search_api.registry import endpoint
 from search_api.roles import ADMINS
@@ -15,11 +17,17 @@ from search_api.watchlist_store import WatchlistBody, WatchlistStore
 bp = Blueprint("watchlist", __name__, url_prefix="/api/v1")
 ENTRY_ID = {"entry_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 MAX_CSV_BYTES = 5 * 1024 * 1024
+# What the audit record of a watchlist write keeps of the entry before and after.
+AUDITED_FIELDS = ("plate", "reason", "priority", "case_number", "expires_at", "note")
 
 
 class WatchlistListQuery(Strict):
     plate: PlatePatternText | None = None
     size: int = Field(default=100, ge=1, le=1000)
+
+
+def _audited(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: entry.get(key) for key in AUDITED_FIELDS}
 
 
 def store() -> WatchlistStore:
@@ -44,7 +52,9 @@ def list_entries(q: WatchlistListQuery) -> Response:
     success=201,
 )
 def create_entry(body: WatchlistBody) -> tuple[Response, int]:
-    return jsonify(store().create(body, g.user.username)), 201
+    entry = store().create(body, g.user.username)
+    set_audit_change(action="create", entry_id=entry["id"], after=_audited(entry))
+    return jsonify(entry), 201
 
 
 @endpoint(bp, "/watchlist/<entry_id>", roles=ADMINS, path_params=ENTRY_ID, summary="one watchlist entry")
@@ -57,12 +67,17 @@ def get_entry(entry_id: str) -> Response:
     summary="replace a watchlist entry",
 )  # fmt: skip
 def update_entry(entry_id: str, body: WatchlistBody) -> Response:
-    return jsonify(store().update(entry_id, body, g.user.username))
+    before = store().get(entry_id)
+    entry = store().update(entry_id, body, g.user.username)
+    set_audit_change(action="update", entry_id=entry_id, before=_audited(before), after=_audited(entry))
+    return jsonify(entry)
 
 
 @endpoint(bp, "/watchlist/<entry_id>", method="DELETE", roles=ADMINS, path_params=ENTRY_ID, summary="delete")
 def delete_entry(entry_id: str) -> tuple[str, int]:
+    before = store().get(entry_id)
     store().delete(entry_id)
+    set_audit_change(action="delete", entry_id=entry_id, before=_audited(before))
     return "", 204
 
 
@@ -87,6 +102,7 @@ def import_csv() -> tuple[Response, int]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise field_error("file", "not UTF-8 text") from None
-    imported, errors = store().import_csv(text, g.user.username)
-    set_result_count(imported)
-    return jsonify(imported=imported, rejected=len(errors), errors=errors), 200
+    plates, errors = store().import_csv(text, g.user.username)
+    set_result_count(len(plates))
+    set_audit_change(action="import", imported=len(plates), rejected=len(errors), plates=plates)
+    return jsonify(imported=len(plates), rejected=len(errors), errors=errors), 200

@@ -6,6 +6,7 @@ Each test replays the attack against the real Elasticsearch and the real applica
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import time
@@ -18,13 +19,14 @@ from flask.testing import FlaskClient
 
 from anpr_core.elastic.indices import camera_health_index
 from anpr_core.logging_setup import JsonFormatter
+from anpr_core.settings import Settings
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.publish import HealthPublisher
 from search_api.roles import Role
 from search_api.tokens import COOKIE_NAME
 from search_api.users import DEMO_PASSWORD
-from tests.api.conftest import PURPOSE, auth
+from tests.api.conftest import PURPOSE, audit_records, auth
 
 # The texts of the issue and their neighbours: none can become a plate, or each has a huge
 # space of OCR substitutions within the largest max_cost.
@@ -177,3 +179,57 @@ def test_every_cookie_authenticated_state_change_needs_the_custom_header(api_app
 def test_the_page_sends_the_csrf_header_on_every_api_call(client: FlaskClient) -> None:
     script = client.get("/ui/static/api.js").get_data(as_text=True)
     assert '"X-Requested-With": "anpr-console"' in script
+
+
+def _change(record: dict[str, object]) -> dict[str, object]:
+    return json.loads(str(record["change"])) if record.get("change") else {}
+
+
+def test_admin_writes_are_audited_with_what_they_changed(
+    api_app: Flask, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    # Before: the records said "POST /users 201" but not which user with which role, nor
+    # which plate a deleted watchlist entry had.
+    name = f"new-{uuid.uuid4().hex[:8]}"
+    created = client.post(
+        "/api/v1/users",
+        json={"username": name, "password": "Kestrel-harbour-1947", "role": "investigator"},
+        headers=auth(tokens, "admin"),
+    )
+    assert created.status_code == 201, created.get_json()
+    [record] = [
+        r for r in audit_records(api_app, endpoint="auth.create_user") if _change(r).get("username") == name
+    ]
+    assert _change(record) == {"action": "create_user", "username": name, "role": "investigator"}
+    assert "Kestrel" not in json.dumps(record)
+
+    entry = client.post(
+        "/api/v1/watchlist", json={"plate": "47저4747", "reason": "stolen"}, headers=auth(tokens, "admin")
+    ).get_json()
+    path = f"/api/v1/watchlist/{entry['id']}"
+    assert client.delete(path, headers=auth(tokens, "admin")).status_code == 204
+    [deleted] = [r for r in audit_records(api_app, endpoint="watchlist.delete_entry") if r["path"] == path]
+    change = _change(deleted)
+    assert change["action"] == "delete" and change["before"]["plate"] == "47저4747"
+
+
+def test_the_users_command_line_writes_audit_records(
+    api_app: Flask, es_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: `anpr users add/disable` changed accounts without any audit record.
+    from anpr.cli import main
+
+    es = es_settings.elasticsearch
+    monkeypatch.setenv("ANPR_ELASTICSEARCH__URL", str(es.url))
+    monkeypatch.setenv("ANPR_ELASTICSEARCH__PASSWORD", es.password.get_secret_value() if es.password else "")
+    monkeypatch.setenv("ANPR_ELASTICSEARCH__INDEX_PREFIX", es.index_prefix)
+    monkeypatch.setenv("ANPR_PATHS__VAR_DIR", str(es_settings.paths.var_dir))
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("Kestrel-harbour-1947\n"))
+    assert main(["users", "add", name, "--role", "analyst"]) == 0
+    assert main(["users", "disable", name]) == 0
+    records = [r for r in audit_records(api_app, method="CLI") if _change(r).get("username") == name]
+    by_endpoint = {r["endpoint"]: r for r in records}
+    assert _change(by_endpoint["cli.users.add"])["role"] == "analyst"
+    assert by_endpoint["cli.users.disable"]["outcome"] == "allowed"
+    assert str(by_endpoint["cli.users.add"]["user"]).startswith("cli:")
