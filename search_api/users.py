@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from anpr_core.elastic.indices import users_index
+from anpr_core.elastic.mappings import ensure_indices
 from search_api.roles import Role
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
@@ -54,7 +55,9 @@ class UserState:
 class UserStore:
     def __init__(self, client: Elasticsearch, prefix: str) -> None:
         self.client = client
+        self.prefix = prefix
         self.index = users_index(prefix)
+        self._index_ready = False
 
     def add(self, username: str, password: str, role: Role | str, *, replace: bool = False) -> User:
         if not USERNAME.match(username):
@@ -65,6 +68,7 @@ class UserStore:
             role = Role(role)
         except ValueError:
             raise UserError("role", f"one of {', '.join(r.value for r in Role)}") from None
+        self._ensure_index()
         doc = {
             "username": username,
             "role": role.value,
@@ -91,11 +95,22 @@ class UserStore:
         return User(source["username"], Role(source["role"]), bool(source.get("disabled")))
 
     def list(self) -> list[User]:
-        result = self.client.search(index=self.index, size=1000, sort=[{"username": "asc"}])
-        return [
+        # Sorted here, not by Elasticsearch: a users index created by an early write without the
+        # mapping (username as text) must still list (issue 22.3).
+        result = self.client.search(index=self.index, size=1000)
+        users = [
             User(h["_source"]["username"], Role(h["_source"]["role"]), bool(h["_source"].get("disabled")))
             for h in result["hits"]["hits"]
         ]
+        return sorted(users, key=lambda user: user.username)
+
+    def _ensure_index(self) -> None:
+        """The users index with its mapping before the first user is written (a fresh demo)."""
+        if self._index_ready:
+            return
+        if not self.client.indices.exists(index=self.index):
+            ensure_indices(self.client, self.prefix)
+        self._index_ready = True
 
     def authenticate(self, username: str, password: str) -> User | None:
         source = self._source(username) if USERNAME.match(username) else None

@@ -23,9 +23,10 @@ from anpr_core.settings import Settings
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.publish import HealthPublisher
+from search_api.app import create_app
 from search_api.roles import Role
 from search_api.tokens import COOKIE_NAME
-from search_api.users import DEMO_PASSWORD
+from search_api.users import DEMO_PASSWORD, UserStore, seed_demo_users
 from tests.api.conftest import PURPOSE, audit_records, auth
 
 # The texts of the issue and their neighbours: none can become a plate, or each has a huge
@@ -233,3 +234,35 @@ def test_the_users_command_line_writes_audit_records(
     assert _change(by_endpoint["cli.users.add"])["role"] == "analyst"
     assert by_endpoint["cli.users.disable"]["outcome"] == "allowed"
     assert str(by_endpoint["cli.users.add"]["user"]).startswith("cli:")
+
+
+def test_users_list_on_a_fresh_demo_where_users_were_seeded_before_any_index_existed(
+    es_client: Elasticsearch, es_settings: Settings, test_index_prefix: str
+) -> None:
+    # Before: the demo seeded users before the index template existed, Elasticsearch guessed a
+    # text mapping for username, and GET /users failed with 500 on the sort.
+    prefix = f"{test_index_prefix}-fresh"
+    seed_demo_users(UserStore(es_client, prefix))
+    fresh = es_settings.model_copy(
+        update={"elasticsearch": es_settings.elasticsearch.model_copy(update={"index_prefix": prefix})}
+    )
+    app = create_app(fresh, es=es_client, cameras={}, ensure_indices=False)
+    browser = app.test_client()
+    token = browser.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": DEMO_PASSWORD}
+    ).get_json()
+    response = browser.get("/api/v1/users", headers={"Authorization": f"Bearer {token['token']}"})
+    assert response.status_code == 200, response.get_json()
+    assert [u["username"] for u in response.get_json()["users"]] == sorted(r.value for r in Role)
+    mapping = es_client.indices.get_mapping(index=f"{prefix}-users")
+    assert next(iter(mapping.values()))["mappings"]["properties"]["username"]["type"] == "keyword"
+
+
+def test_users_list_survives_an_index_created_without_the_mapping(
+    es_client: Elasticsearch, es_settings: Settings, test_index_prefix: str
+) -> None:
+    prefix = f"{test_index_prefix}-guessed"
+    es_client.index(index=f"{prefix}-users", id="zed", document={"username": "zed", "role": "admin"})
+    es_client.index(index=f"{prefix}-users", id="amy", document={"username": "amy", "role": "analyst"})
+    es_client.indices.refresh(index=f"{prefix}-users")
+    assert [u.username for u in UserStore(es_client, prefix).list()] == ["amy", "zed"]
