@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheet", type=Path, default=ROOT / "docs/detector_misses.jpg")
     parser.add_argument("--sheet-size", type=int, default=640, help="input size of the contact sheet")
     parser.add_argument("--no-ultralytics", action="store_true")
+    parser.add_argument("--no-join", action="store_true", help="keep pieces of one plate apart")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     load = os.getloadavg()[0]
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             detector = load_detector(
                 args.model_dir, input_size=size, threads=2, min_score=lowest, precision=precision
             )
+            detector.join_pieces = not args.no_join
             ms = latency(detector, camera_frames, args.repeats)
             ours[precision, size] = ms
             print(f"  {precision} @{size}: {ms:.1f} ms per 1280×720 frame (2 threads, median)")

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lpr.detector.fragments import join_fragments
 from lpr.detector.nms import non_max_suppression
 from lpr.detector.types import Detection, DetectorUnavailable
 from lpr.onnx_session import cpu_session
@@ -52,6 +53,7 @@ class OnnxPlateDetector:
         threads: int = 2,
         min_score: float = 0.5,
         precision: str = "fp32",
+        join_pieces: bool = True,
     ) -> None:
         if precision not in MODEL_FILES:
             choices = ", ".join(sorted(MODEL_FILES))
@@ -63,6 +65,8 @@ class OnnxPlateDetector:
         self.input_name = self.session.get_inputs()[0].name
         self.input_size = input_size
         self.min_score = min_score
+        # Pieces of one long plate boxed apart are joined into one box (lpr/detector/fragments.py).
+        self.join_pieces = join_pieces
 
     def detect(self, frames: Sequence[np.ndarray], iou: float = 0.5) -> list[list[Detection]]:
         """Detect plates in several frames (e.g. from several cameras) in one inference call per
@@ -103,5 +107,5 @@ class OnnxPlateDetector:
                     detections.append(
                         Detection((float(x1), float(y1), float(x2), float(y2)), float(scores[keep][index]))
                     )
-            results.append(detections)
+            results.append(join_fragments(detections) if self.join_pieces else detections)
         return results

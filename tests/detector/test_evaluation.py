@@ -89,3 +89,27 @@ def test_photo_groups_fall_wholly_on_one_side_of_the_split() -> None:
     assert all(len(side) == 1 for side in sides.values())
     held_out = sum(is_validation_group(p.group) for p in photos)
     assert 0.08 < held_out / len(photos) < 0.2
+
+
+def test_the_two_pieces_of_a_long_plate_become_one_box() -> None:
+    from lpr.detector import Detection
+    from lpr.detector.fragments import join_fragments
+
+    pieces = [Detection((100.0, 200.0, 215.0, 250.0), 0.8), Detection((240.0, 201.0, 340.0, 250.0), 0.7)]
+    (joined,) = join_fragments(pieces)
+    assert joined.box == (100.0, 200.0, 340.0, 250.0) and joined.score == 0.8
+    result = match_frame([joined.box], [joined.score], [LONG_PLATE])
+    assert len(result.matched) == 1 and result.matched[0][2] >= 0.7
+
+
+def test_plates_of_two_cars_side_by_side_stay_apart() -> None:
+    from lpr.detector import Detection
+    from lpr.detector.fragments import join_fragments
+
+    two_cars = [Detection((100.0, 200.0, 340.0, 250.0), 0.9), Detection((700.0, 205.0, 940.0, 255.0), 0.9)]
+    assert len(join_fragments(two_cars)) == 2
+    # a plate above another (two-line plates' rows are not pieces of one line) and a far, small plate
+    stacked = [Detection((100.0, 100.0, 200.0, 130.0), 0.9), Detection((100.0, 135.0, 200.0, 165.0), 0.9)]
+    assert len(join_fragments(stacked)) == 2
+    sizes = [Detection((100.0, 200.0, 340.0, 250.0), 0.9), Detection((345.0, 230.0, 365.0, 240.0), 0.9)]
+    assert len(join_fragments(sizes)) == 2
