@@ -164,6 +164,43 @@ class ApiSettings(_Section):
         return value
 
 
+class WebhookSettings(_Section):
+    """Alert delivery to the subscriptions an administrator registers (`/api/v1/webhooks`)."""
+
+    # Attempts per delivery before it is dead-lettered; the waits between them double.
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    first_retry_s: float = Field(default=1.0, gt=0, le=3600)
+    max_retry_s: float = Field(default=300.0, gt=0, le=86400)
+    # One POST may take this long (connect + answer) before it counts as failed and is retried.
+    timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # Deliveries in flight at once (a slow receiver holds one).
+    concurrency: int = Field(default=8, ge=1, le=128)
+    # How often the indexer looks for deliveries due again (retries, and after a restart).
+    poll_s: float = Field(default=1.0, gt=0, le=60)
+
+
+class MqttSettings(_Section):
+    """Alerts (QoS 1) and camera status (retained) to an MQTT broker; off while `host` is unset."""
+
+    host: str | None = None
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    # TLS: on with `tls = true`; `ca_file` to trust a private CA, `cert_file`/`key_file` for a
+    # client certificate.
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    topic_prefix: str = Field(default="anpr", pattern=r"^[A-Za-z0-9_/-]{1,64}$")
+    client_id: str = Field(default="anpr-indexer", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    # How often camera status is read from Elasticsearch and republished where it changed.
+    camera_status_every_s: float = Field(default=5.0, gt=0, le=3600)
+    # The local broker for the demo and the tests (`anpr/broker.py`).
+    local_port: int = Field(default=1883, ge=1024, le=65535)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -179,6 +216,8 @@ class Settings(BaseSettings):
     cameras: CameraSettings = CameraSettings()
     vision: VisionSettings = VisionSettings()
     api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    mqtt: MqttSettings = MqttSettings()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @classmethod
