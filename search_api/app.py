@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from elasticsearch import ApiError as EsApiError
+from elasticsearch import BadRequestError as EsBadRequestError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import Elasticsearch
 from flask import Flask, Response, g, jsonify, request
@@ -127,6 +128,14 @@ def _install_hooks(app: Flask) -> None:
         response = jsonify(error=(exc.name or "error").lower().replace(" ", "_"), message=exc.description)
         response.status_code = exc.code or 500
         return response
+
+    @app.errorhandler(EsBadRequestError)
+    def es_rejected(exc: EsBadRequestError) -> Response:
+        # Parameters are validated before they reach Elasticsearch; should one still be refused
+        # there, it is the request's fault: 400, not a 500 with a traceback a user can repeat.
+        log.warning("elasticsearch refused the request on %s: %s", request.path, exc.message)
+        fields = [{"field": "query", "reason": "these parameters cannot be searched"}]
+        return ApiError(400, "validation", fields=fields).response()
 
     @app.errorhandler(EsConnectionError)
     def es_down(exc: EsConnectionError) -> Response:

@@ -40,13 +40,32 @@ def encode_cursor(sort_values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(sort_values).encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str) -> list[Any]:
+LONG = 2**63 - 1
+
+
+def decode_cursor(token: str, scored: bool = False) -> list[Any]:
+    """The sort values of a `next` token: [score,] best_seen (epoch ms), read_id.
+
+    Checked value by value: a forged cursor (`["a", "b"]`, a number beyond a long) used to reach
+    Elasticsearch and come back as a 500.
+    """
     try:
         padded = token + "=" * (-len(token) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         raise field_error("search_after", "not a cursor returned by this API") from None
-    if not isinstance(values, list) or not all(isinstance(v, int | float | str) for v in values):
+    if not isinstance(values, list) or len(values) != (3 if scored else 2):
+        raise field_error("search_after", "not a cursor returned by this API, or for a different sort")
+    *score, seen, read_id = values
+    valid = (
+        all(isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e30 for v in score)
+        and isinstance(seen, int)
+        and not isinstance(seen, bool)
+        and -LONG <= seen <= LONG
+        and isinstance(read_id, str)
+        and len(read_id) <= 200
+    )
+    if not valid:
         raise field_error("search_after", "not a cursor returned by this API")
     return values
 
@@ -127,10 +146,7 @@ def search_reads(es: Elasticsearch, prefix: str, q: ReadSearchQuery, confusion: 
         "track_total_hits": 10_000,
     }
     if q.search_after is not None:
-        after = decode_cursor(q.search_after)
-        if len(after) != len(sort):
-            raise field_error("search_after", "cursor belongs to a different sort")
-        body["search_after"] = after
+        body["search_after"] = decode_cursor(q.search_after, scored=bool(candidates))
     result = es.search(
         index=reads_alias(prefix),
         body=body,

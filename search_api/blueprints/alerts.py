@@ -7,6 +7,7 @@ with immediate refresh), so a reconnecting client resumes with `Last-Event-ID` a
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -30,13 +31,17 @@ POLL_INTERVAL_S = 0.25
 # Short enough that a closed browser tab is noticed (and its gunicorn thread freed) within 5 s.
 HEARTBEAT_S = 5.0
 STREAM_RETRY_S = 5  # a console refused for want of a stream slot tries again after this
+# Alert sequences are Elasticsearch longs: anything larger is no sequence (and would fail there).
+MAX_SEQUENCE = 2**63 - 1
 ALERT_ID = {"alert_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,80}$"}}
 
 
 class AlertListQuery(TimeRange):
     acknowledged: bool | None = None
     size: int = Field(default=100, ge=1, le=1000)
-    before_sequence: int | None = Field(default=None, ge=0, description="paging: alerts older than this")
+    before_sequence: int | None = Field(
+        default=None, ge=0, le=MAX_SEQUENCE, description="paging: alerts older than this"
+    )
 
 
 class AckBody(Strict):
@@ -44,7 +49,7 @@ class AckBody(Strict):
 
 
 class StreamQuery(Strict):
-    since: int | None = Field(default=None, ge=0, description="sequence to resume after")
+    since: int | None = Field(default=None, ge=0, le=MAX_SEQUENCE, description="sequence to resume after")
     max_seconds: float = Field(default=3600, gt=0, le=3600, description="close the stream after this")
 
 
@@ -108,8 +113,10 @@ def stream(q: StreamQuery) -> Response:
     cursor = q.since
     last_event = request.headers.get("Last-Event-ID")
     if last_event is not None:
-        if not last_event.isdigit():
-            raise field_error("Last-Event-ID", "must be an alert sequence number")
+        # ASCII digits only (str.isdigit also takes '²'), and within a long: a 30-digit id used
+        # to fail in Elasticsearch on every poll, so the console reconnected forever.
+        if not re.fullmatch(r"[0-9]{1,19}", last_event) or int(last_event) > MAX_SEQUENCE:
+            raise field_error("Last-Event-ID", f"must be an alert sequence number (0 to {MAX_SEQUENCE})")
         cursor = int(last_event)
     release = ctx.streams.take()
     if release is None:

@@ -5,6 +5,7 @@ Each test replays the attack against the real Elasticsearch and the real applica
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -266,3 +267,55 @@ def test_users_list_survives_an_index_created_without_the_mapping(
     es_client.index(index=f"{prefix}-users", id="amy", document={"username": "amy", "role": "analyst"})
     es_client.indices.refresh(index=f"{prefix}-users")
     assert [u.username for u in UserStore(es_client, prefix).list()] == ["amy", "zed"]
+
+
+def _cursor(values: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("mode", "values"),
+    [
+        ("pattern", ["a", "b"]),
+        ("pattern", [2**70, "x"]),
+        ("pattern", [1, 2]),
+        ("pattern", [True, "x"]),
+        ("pattern", [1, "x", 3]),
+        ("fuzzy", ["s", 1, "x"]),
+        ("fuzzy", [1.0, "t", "x"]),
+    ],
+)
+def test_a_forged_search_after_cursor_is_400_naming_it(
+    client: FlaskClient, tokens: dict[str, str], mode: str, values: object
+) -> None:
+    # Before: base64 of ["a","b"] reached Elasticsearch and came back as a 500 with a traceback.
+    response = client.get(
+        "/api/v1/reads",
+        query_string={**PURPOSE, "plate": "12가3456", "mode": mode, "search_after": _cursor(values)},
+        headers=auth(tokens, "investigator"),
+    )
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["fields"][0]["field"] == "search_after"
+
+
+def test_alert_sequences_beyond_a_long_are_400_not_500(client: FlaskClient, tokens: dict[str, str]) -> None:
+    # Before: before_sequence of 2**64 was a 500, and a 30-digit Last-Event-ID made the stream
+    # report "elasticsearch unavailable" on every reconnect, forever.
+    listed = client.get(
+        "/api/v1/alerts", query_string={"before_sequence": 2**64}, headers=auth(tokens, "operator")
+    )
+    assert listed.status_code == 400 and listed.get_json()["fields"][0]["field"] == "before_sequence"
+    since = client.get(
+        "/api/v1/alerts/stream", query_string={"since": 10**30}, headers=auth(tokens, "operator")
+    )
+    assert since.status_code == 400 and since.get_json()["fields"][0]["field"] == "since"
+    for last_event in ("1" * 30, "²", "9223372036854775808"):
+        stream = client.get(
+            "/api/v1/alerts/stream", headers={**auth(tokens, "operator"), "Last-Event-ID": last_event}
+        )
+        assert stream.status_code == 400, last_event
+        assert stream.get_json()["fields"][0]["field"] == "Last-Event-ID"
+    largest = client.get(
+        "/api/v1/alerts", query_string={"before_sequence": 2**63 - 1}, headers=auth(tokens, "operator")
+    )
+    assert largest.status_code == 200
