@@ -24,6 +24,20 @@ def _pattern(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+# Whitespace str.strip() misses: zero-width space and joiners, BOM, Hangul fillers.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u3164\uffa0\u115f\u1160"
+
+
+def _purpose(value: str) -> str:
+    text = value.strip().strip(_INVISIBLE).strip()
+    if len(text) < MIN_PURPOSE:
+        raise ValueError(f"state the purpose in at least {MIN_PURPOSE} characters (not counting spaces)")
+    if not any(ch.isalnum() for ch in text):
+        raise ValueError("state the purpose in words")
+    return text
+
+
+MIN_PURPOSE = 2  # `수배` (wanted vehicle), `수사` (investigation) are whole purposes in Korean
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 PlatePatternText = Annotated[
     str,
@@ -41,7 +55,9 @@ class Strict(BaseModel):
 class AccessReason(Strict):
     """PIPA: each access to plate reads states why, and for which case."""
 
-    purpose: str = Field(min_length=5, max_length=300, description="why the data is needed")
+    purpose: Annotated[str, AfterValidator(_purpose)] = Field(
+        max_length=300, description="why the data is needed: at least 2 characters after trimming, e.g. 수배"
+    )
     case_number: str = Field(
         min_length=3,
         max_length=40,

@@ -319,3 +319,33 @@ def test_alert_sequences_beyond_a_long_are_400_not_500(client: FlaskClient, toke
         "/api/v1/alerts", query_string={"before_sequence": 2**63 - 1}, headers=auth(tokens, "operator")
     )
     assert largest.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "purpose", ["     ", "\u3000\u3000\u3000\u3000\u3000", "\u200b\u200b\u200b\u200b\u200b", " 수 ", "-----"]
+)
+def test_a_purpose_of_only_spaces_or_one_character_is_refused(
+    client: FlaskClient, tokens: dict[str, str], purpose: str
+) -> None:
+    # Before: five spaces satisfied the PIPA purpose statement.
+    response = client.get(
+        "/api/v1/reads",
+        query_string={"purpose": purpose, "case_number": "2026-서울-00123", "plate": "12가3456"},
+        headers=auth(tokens, "investigator"),
+    )
+    assert response.status_code == 400
+    assert [f["field"] for f in response.get_json()["fields"]] == ["purpose"]
+
+
+def test_a_short_korean_purpose_is_accepted_and_audited_trimmed(
+    api_app: Flask, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    case = f"TRIM-{uuid.uuid4().hex[:6]}"
+    response = client.get(
+        "/api/v1/reads",
+        query_string={"purpose": "  수배  ", "case_number": case, "plate": "12가3456"},
+        headers=auth(tokens, "investigator"),
+    )
+    assert response.status_code == 200, response.get_json()
+    [record] = audit_records(api_app, case_number=case)
+    assert record["purpose"] == "수배"

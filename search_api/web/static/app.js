@@ -280,7 +280,7 @@ function searchParams() {
   const form = new FormData($("#search-form"));
   const purpose = String(form.get("purpose") ?? "").trim();
   const caseNumber = String(form.get("case_number") ?? "").trim();
-  if (purpose.length < 5 || caseNumber.length < 3) throw new Error(t("need_reason"));
+  if (purpose.length < 2 || caseNumber.length < 3) throw new Error(t("need_reason"));
   const cameras = String(form.get("camera") ?? "").split(",").map((c) => c.trim()).filter(Boolean);
   return {
     plate: String(form.get("plate") ?? "").trim() || undefined,
