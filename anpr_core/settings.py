@@ -155,6 +155,22 @@ class ApiSettings(_Section):
     # Live alert streams per gunicorn worker: each holds a thread, so keep it below `threads`
     # and raise both together for a bigger control room.
     max_streams_per_worker: int = Field(default=6, ge=1, le=1000)
+    # Live alert streams one user holds at once in a worker: a console needs one, a spare
+    # covers a reload; one token can no longer take every slot (issue 22).
+    max_streams_per_user: int = Field(default=2, ge=1, le=1000)
+    # Passwords (issue 22): length, and the strength zxcvbn estimates (0-4; 3 = "safely
+    # unguessable": about 10^10 guesses).
+    password_min_length: int = Field(default=12, ge=12, le=72)
+    password_min_score: int = Field(default=3, ge=2, le=4)
+    # Failed logins within `login_window_s` before a wait: per (address, username), and per
+    # address whatever the username (password spraying).
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    login_window_s: float = Field(default=300.0, gt=0, le=86_400)
+    # Reverse proxies in front of the API whose X-Forwarded-For (and -Proto) is believed: 0 = none
+    # (the peer address is the client); 1 = the one proxy of docs/deploy.md. The client address
+    # then drives the login limits, /metrics access and the audit's client_address.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @field_validator("secret_key")
     @classmethod
