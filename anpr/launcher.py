@@ -256,7 +256,7 @@ class Supervisor:
                 watch.restart_at = now + watch.backoff_s
                 self.log(
                     f"!! {process.name} (pid {process.pid}) exited with {process.returncode}; "
-                    f"restarting in {watch.backoff_s:.0f} s"
+                    f"restarting in {watch.backoff_s:.1f} s"
                 )
                 watch.backoff_s = min(self.max_backoff_s, watch.backoff_s * 2)
             elif watch.restart_at is not None and now >= watch.restart_at:

@@ -14,12 +14,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from anpr_core.settings import SettingsError, load_settings
 from lpr.imageio import ImageLoadError, expand_paths, load_image
 from lpr.plate_colour import fit_to_colour
 from lpr.recognizer import PlateRecognizer, RecognizerUnavailable, load_recognizer
+
+if TYPE_CHECKING:
+    from lpr.pipeline import PlateReader
 
 
 def _emit(record: dict[str, object]) -> None:
@@ -58,10 +63,7 @@ def read_crops(paths: list[Path], recognizer: PlateRecognizer | None) -> int:
     return failures
 
 
-def read_scenes(paths: list[Path], recognizer: PlateRecognizer | None, threads: int) -> int:
-    from lpr.pipeline import PlateReader
-
-    reader = PlateReader.load(recognizer=recognizer, threads=threads)
+def read_scenes(paths: list[Path], reader: PlateReader) -> int:
     failures = 0
     for path in paths:
         image = _load_or_report(path)
@@ -92,16 +94,27 @@ def main(argv: list[str] | None = None) -> int:
     read = sub.add_parser("read", help="read plates in images; one JSON line per image")
     read.add_argument("paths", nargs="+", help="image files or directories")
     read.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection")
-    read.add_argument("--threads", type=int, default=2)
+    read.add_argument("--threads", type=int, default=None, help="inference threads (default: vision.threads)")
     args = parser.parse_args(argv)
-
     try:
-        recognizer: PlateRecognizer | None = load_recognizer(threads=args.threads)
+        vision = load_settings().vision
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    threads = args.threads or vision.threads
+
+    try:  # `lpr read` is the public evaluation interface: always the fp32 models
+        recognizer: PlateRecognizer | None = load_recognizer(vision.recognizer_model, threads=threads)
     except RecognizerUnavailable as exc:
         print(f"warning: {exc}; text will be null", file=sys.stderr)
         recognizer = None
     paths = list(expand_paths(args.paths))
-    failures = read_crops(paths, recognizer) if args.crops else read_scenes(paths, recognizer, args.threads)
+    if args.crops:
+        failures = read_crops(paths, recognizer)
+    else:
+        from lpr.pipeline import PlateReader
+
+        failures = read_scenes(paths, PlateReader.for_reading(vision, recognizer, threads))
     return 1 if failures else 0
 
 

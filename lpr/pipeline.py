@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr_core.settings import VisionSettings
 from lpr.detector import Detection, OnnxPlateDetector, load_detector
 from lpr.plate_colour import fit_to_colour
 from lpr.recognizer import PlateReading, PlateRecognizer
@@ -125,9 +126,10 @@ class PlateReader:
     def load(
         cls,
         recognizer: PlateRecognizer | None,
+        *,
+        input_size: int,
+        min_score: float,
         threads: int = 2,
-        input_size: int = 640,
-        min_score: float = 0.5,
         model_dir: Path | None = None,
         precision: str = "fp32",
     ) -> PlateReader:
@@ -135,6 +137,33 @@ class PlateReader:
             model_dir, input_size=input_size, threads=threads, min_score=min_score, precision=precision
         )
         return cls(detector, recognizer)
+
+    @classmethod
+    def for_reading(
+        cls, vision: VisionSettings, recognizer: PlateRecognizer | None, threads: int | None = None
+    ) -> PlateReader:
+        """`lpr read`'s profile: the fp32 detector at `vision.read_input_size`."""
+        return cls.load(
+            recognizer,
+            input_size=vision.read_input_size,
+            min_score=vision.detector_min_score,
+            threads=threads or vision.threads,
+            model_dir=vision.detector_model,
+        )
+
+    @classmethod
+    def for_workers(
+        cls, vision: VisionSettings, recognizer: PlateRecognizer | None, input_size: int | None = None
+    ) -> PlateReader:
+        """The camera workers' profile: `vision.detector_precision` at `vision.detector_input_size`."""
+        return cls.load(
+            recognizer,
+            input_size=input_size or vision.detector_input_size,
+            min_score=vision.detector_min_score,
+            threads=vision.threads,
+            model_dir=vision.detector_model,
+            precision=vision.detector_precision,
+        )
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FramePlate]]:
         """All plates in several frames: one detector call, one recogniser call.

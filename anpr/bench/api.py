@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark the search API through gunicorn against reads seeded by scripts/seed_reads.
 
     scripts/seed_reads --reads 10000000 --days 90 --cameras 45 --prefix bench   # once
@@ -13,6 +12,8 @@ the two cores) when it is installed, else by Python threads. With wrk the same r
 are also sent to Elasticsearch directly, side by side: what the API adds on top of the store.
 CPU seconds of gunicorn, Elasticsearch and the load generator are read from /proc per run.
 """
+
+from __future__ import annotations
 
 import argparse
 import base64
@@ -32,21 +33,17 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
-if Path(sys.executable).resolve() != VENV_PYTHON.resolve() and VENV_PYTHON.exists():
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
-sys.path.insert(0, str(ROOT))
-
-from anpr.bench.seeding import index_size  # noqa: E402
-from anpr.harness import group_cpu_seconds, local_node_pid, pid_cpu_seconds  # noqa: E402
-from anpr_core.elastic.client import make_client, resolve_connection  # noqa: E402
-from anpr_core.elastic.indices import reads_alias  # noqa: E402
-from anpr_core.settings import Settings, load_settings  # noqa: E402
-from search_api.route import route_search  # noqa: E402
-from search_api.schemas import TimeRange  # noqa: E402
-from search_api.serve import gunicorn_command  # noqa: E402
-from search_api.users import DEMO_PASSWORD, UserStore, seed_demo_users  # noqa: E402
+from anpr.bench.seeding import index_size
+from anpr.harness import local_node_pid
+from anpr.launcher import Process, group_cpu_seconds, pid_cpu_seconds
+from anpr_core.elastic.client import make_client, resolve_connection
+from anpr_core.elastic.indices import reads_alias
+from anpr_core.settings import PROJECT_ROOT as ROOT
+from anpr_core.settings import Settings, load_settings
+from search_api.route import route_search
+from search_api.schemas import TimeRange
+from search_api.serve import gunicorn_command
+from search_api.users import DEMO_PASSWORD, UserStore, seed_demo_users
 
 HOST = "127.0.0.1"
 ACCESS = {"purpose": "benchmark of the search API", "case_number": "BENCH-0001"}
@@ -145,8 +142,9 @@ def mean_sightings(es, prefix: str, plates: list[str]) -> float:  # type: ignore
     return round(statistics.fmean(counts), 1)
 
 
-def start_gunicorn(settings: Settings, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    """The API as `anpr api` runs it (search_api.serve), on settings.api.host:port."""
+def start_gunicorn(settings: Settings, workers: int, threads: int) -> Process:
+    """The API as `anpr api` runs it (search_api.serve), on settings.api.host:port; its own
+    process group, so the CPU of master and workers is summed from /proc."""
     env = dict(
         os.environ,
         ANPR_ELASTICSEARCH__INDEX_PREFIX=settings.index_prefix,
@@ -154,22 +152,21 @@ def start_gunicorn(settings: Settings, workers: int, threads: int) -> subprocess
         ANPR_API__THREADS=str(threads),
         ANPR_API__ACCESS_LOG="0",
     )
-    cmd = gunicorn_command(settings)
-    # Own process group: its CPU (master and workers) is summed from /proc.
-    process = subprocess.Popen(
-        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, settings.api.port, timeout=2)
-            conn.request("GET", "/ready")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.3)
-    process.terminate()
-    raise RuntimeError("gunicorn did not become ready")
+    process = Process(
+        "gunicorn", gunicorn_command(settings), env=env, log_dir=Path(tempfile.mkdtemp())
+    ).start()
+
+    def ready() -> bool:
+        conn = http.client.HTTPConnection(HOST, settings.api.port, timeout=2)
+        conn.request("GET", "/ready")
+        return conn.getresponse().status == 200
+
+    try:
+        process.wait_ready(ready, 60, "gunicorn")
+    except BaseException:
+        process.stop()
+        raise
+    return process
 
 
 def throughput(
@@ -260,7 +257,7 @@ def _cpu_seconds(cpu_of: dict[str, int]) -> dict[str, float]:
     return now
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -273,7 +270,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--throughput-only", action="store_true", help="skip the latency series")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     settings = load_settings(
         elasticsearch={"index_prefix": args.prefix}, api={"host": HOST, "port": args.port}
@@ -353,8 +350,7 @@ def main() -> int:
                     args.concurrency, args.seconds, cpu_of,
                 )  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     results["config"] = {"workers": args.workers, "threads": args.threads, "cpus": os.cpu_count()}
     text = json.dumps(results, indent=2, ensure_ascii=False)
     print(text)

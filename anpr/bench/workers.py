@@ -1,20 +1,19 @@
-#!/usr/bin/env python3
 """Benchmark the camera workers against the 45-camera simulator, on this machine, 127.0.0.1 only.
 
     nice scripts/bench/workers --cameras 45 --fps 8 --seconds 300 --out var/bench/workers.json
 
-Starts scripts/simulate_cameras and the worker service (python -m lpr.workers.service) as two
-processes with a temporary var dir and registry, watches the journal for new reads (arrival
-time = when the read became durable), then matches reads to the simulator's ground truth:
-pass recall, exact plate, duplicates, latency after the vehicle left (p50/p95), CPU of each
-process, frames received/processed/dropped (from the worker's /health).
+Starts `anpr simulate` and `anpr workers` as two launcher processes with a temporary var dir
+and registry, watches the journal for new reads (arrival time = when the read became durable),
+then matches reads to the simulator's ground truth: pass recall, exact plate, duplicates,
+latency after the vehicle left (p50/p95), CPU of each process, frames received/processed/dropped
+(from the worker's /health).
 """
+
+from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,11 +21,10 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from anpr.harness import pid_cpu_seconds  # noqa: E402
-from anpr_core.plates import InvalidPlate, parse_plate  # noqa: E402
-from anpr.simulator.truth import TruePass, load_truth, match  # noqa: E402
+from anpr.launcher import Process, anpr_command, pid_cpu_seconds
+from anpr.simulator.truth import TruePass, load_truth, match
+from anpr_core.plates import InvalidPlate, parse_plate
+from anpr_core.settings import PROJECT_ROOT as ROOT
 
 
 def journal_reads(directory: Path, seen: dict[str, tuple[dict, float]]) -> None:
@@ -127,7 +125,7 @@ def evaluate(truth: list[TruePass], reads: dict[str, tuple[dict, float]]) -> dic
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -140,7 +138,7 @@ def main() -> int:
     parser.add_argument("--input-size", type=int, default=416)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "workers.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-workers-"))
     registry = (
@@ -155,45 +153,24 @@ def main() -> int:
         "PYTHONUNBUFFERED": "1",
     }
     truth_path = work / "truth.jsonl"
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "simulate_cameras"),
-            "--cameras",
-            str(args.cameras),
-            "--fps",
-            str(args.fps),
-            "--port",
-            str(args.port),
-            "--seed",
-            str(args.seed),
-            "--truth",
-            str(truth_path),
-            "--gap",
-            *map(str, args.gap),
-        ],
+    sim = Process(
+        "simulator",
+        anpr_command(
+            "simulate", "--cameras", str(args.cameras), "--fps", str(args.fps), "--port", str(args.port),
+            "--seed", str(args.seed), "--truth", str(truth_path), "--gap", *map(str, args.gap),
+        ),
         env=env,
-        cwd=ROOT,
-    )
+    ).start()  # fmt: skip
     time.sleep(2)
-    log_file = (work / "workers.log").open("w")  # open as long as the worker runs
-    workers = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lpr.workers.service",
-            "--cameras",
-            ",".join(ids),
-            "--no-es",
-            "--health-port",
-            str(args.health_port),
-            "--input-size",
-            str(args.input_size),
-        ],
+    workers = Process(
+        "workers",
+        anpr_command(
+            "workers", "--cameras", ",".join(ids), "--no-es", "--health-port", str(args.health_port),
+            "--input-size", str(args.input_size),
+        ),
         env=env,
-        cwd=ROOT,
-        stderr=log_file,
-    )
+        log_dir=work,
+    ).start()  # fmt: skip
     try:
         reads: dict[str, tuple[dict, float]] = {}
         journal = work / "var" / "journal"
@@ -217,10 +194,10 @@ def main() -> int:
         journal_reads(journal, reads)
     finally:
         # Always stop both children, even when the measurement fails half-way.
-        for proc in (workers, sim):
-            proc.send_signal(signal.SIGTERM)
-        for proc in (workers, sim):
-            proc.wait(timeout=30)
+        for process in (workers, sim):
+            process.signal_group(process.stop_signal)
+        for process in (workers, sim):
+            process.stop(signalled=True)
     window = [t for t in load_truth(truth_path) if measure_start <= t.enter and t.leave <= measure_end]
     in_window = {
         k: v

@@ -12,11 +12,14 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
 
 def load_detector(
     model_dir: Path | None = None,
-    input_size: int = 640,
+    *,
+    input_size: int,
+    min_score: float,
     threads: int = 2,
-    min_score: float = 0.5,
     precision: str = "fp32",
 ) -> OnnxPlateDetector:
+    """The detector; its input size and score threshold come from the settings (`vision.*`: the
+    workers' `detector_input_size`, `lpr read`'s `read_input_size`, `detector_min_score`)."""
     return OnnxPlateDetector(
         model_dir or DEFAULT_MODEL_DIR,
         input_size=input_size,

@@ -49,9 +49,10 @@ class OnnxPlateDetector:
     def __init__(
         self,
         model_dir: Path,
-        input_size: int = 640,
+        *,
+        input_size: int,  # input size and score threshold: from the settings (`vision.*`)
+        min_score: float,
         threads: int = 2,
-        min_score: float = 0.5,
         precision: str = "fp32",
         join_pieces: bool = True,
     ) -> None:

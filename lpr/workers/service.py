@@ -47,17 +47,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     wanted = set(args.cameras.split(",")) if args.cameras else None
     cameras = [c for c in registry.values() if c.enabled and (wanted is None or c.id in wanted)]
     healths = {c.id: CameraHealth(c.id) for c in cameras}
-    threads = settings.vision.threads
-    reader = PlateReader.load(
-        load_recognizer(
-            settings.vision.recognizer_model, threads=threads, precision=settings.vision.recognizer_precision
-        ),
-        threads=threads,
-        input_size=args.input_size or settings.vision.detector_input_size,
-        min_score=settings.vision.detector_min_score,
-        model_dir=settings.vision.detector_model,
-        precision=settings.vision.detector_precision,
+    vision = settings.vision
+    recognizer = load_recognizer(
+        vision.recognizer_model, threads=vision.threads, precision=vision.recognizer_precision
     )
+    reader = PlateReader.for_workers(vision, recognizer, input_size=args.input_size)
     worker = PlateWorker(
         cameras,
         reader,

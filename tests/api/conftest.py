@@ -12,12 +12,12 @@ from elasticsearch import Elasticsearch, helpers
 from flask import Flask
 from flask.testing import FlaskClient
 
+from anpr.bench.seeding import sample_document
 from anpr_core.elastic.indices import reads_alias
 from anpr_core.elastic.mappings import ensure_read_index
 from anpr_core.settings import Settings
 from search_api.app import create_app
 from search_api.context import Services
-from search_api.read_documents import read_document
 from search_api.users import DEMO_PASSWORD, seed_demo_users
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ PURPOSE = {"purpose": "stolen vehicle investigation", "case_number": "2026-ì„œìš
 
 def _read(plate: str, camera: str, minutes: float, **extra: Any) -> dict[str, Any]:
     cam = CAMERAS[camera]
-    return read_document(plate, camera, T0 + timedelta(minutes=minutes), cam["lat"], cam["lon"], **extra)
+    return sample_document(plate, camera, T0 + timedelta(minutes=minutes), cam["lat"], cam["lon"], **extra)
 
 
 def crafted_reads() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr_core.settings import VisionSettings
 from lpr.detector import DetectorUnavailable, load_detector
 from lpr.detector.nms import non_max_suppression
 from lpr.detector.onnx_detector import letterbox, letterbox_shape
@@ -17,6 +18,8 @@ from training.detector.composites import is_validation_scene
 
 SCENES = SHARED_DATA / "scenes"
 needs_scenes = pytest.mark.skipif(not (SCENES / "labels.json").is_file(), reason="../shared/data is absent")
+VISION = VisionSettings()
+READ = {"input_size": VISION.read_input_size, "min_score": VISION.detector_min_score}  # `lpr read`'s profile
 
 
 def _iou(a: tuple[float, ...], b: list[float]) -> float:
@@ -56,20 +59,22 @@ def test_nms_of_nothing_is_nothing_and_disjoint_boxes_all_stay() -> None:
 
 def test_missing_weights_say_so(tmp_path: Path) -> None:
     with pytest.raises(DetectorUnavailable):
-        load_detector(tmp_path)
+        load_detector(tmp_path, **READ)
     with pytest.raises(DetectorUnavailable, match="must be one of fp32, int8"):
-        load_detector(precision="fp16")
+        load_detector(precision="fp16", **READ)
 
 
 def test_a_plain_grey_frame_has_no_plate() -> None:
-    detector = load_detector(threads=1)
+    detector = load_detector(threads=1, **READ)
     assert detector.detect([np.full((480, 640, 3), 128, np.uint8)]) == [[]]
 
 
 @needs_scenes
 @pytest.mark.parametrize(("precision", "size"), [("fp32", 640), ("int8", 640), ("int8", 416)])
 def test_held_out_real_plates_are_found_in_original_pixel_coordinates(precision: str, size: int) -> None:
-    detector = load_detector(threads=1, precision=precision, input_size=size)
+    detector = load_detector(
+        threads=1, precision=precision, input_size=size, min_score=VISION.detector_min_score
+    )
     for scene in _held_out_scenes():
         frame = cv2.imread(str(SCENES / scene["file"]))
         (found,) = detector.detect([frame])
@@ -79,7 +84,7 @@ def test_held_out_real_plates_are_found_in_original_pixel_coordinates(precision:
 
 @needs_scenes
 def test_frames_of_several_cameras_in_one_batch_match_one_by_one() -> None:
-    detector = load_detector(threads=1)
+    detector = load_detector(threads=1, **READ)
     scenes = _held_out_scenes()[:3]
     frames = [cv2.imread(str(SCENES / scene["file"])) for scene in scenes]
     # a camera with another resolution in the same batch: boxes still map to its own pixels

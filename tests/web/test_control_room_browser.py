@@ -19,13 +19,13 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 from werkzeug.serving import make_server
 
+from anpr.bench.seeding import sample_document
 from anpr_core.elastic.mappings import ensure_read_index
 from anpr_core.reads import GeoPoint, PlateRead, make_read_id
 from anpr_core.settings import Settings
 from indexer.alerts import alert_document, write_alerts
 from indexer.watchlist_matcher import WatchlistIndex
 from search_api.app import create_app
-from search_api.read_documents import read_document
 from search_api.users import DEMO_PASSWORD, seed_demo_users
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -63,7 +63,7 @@ def server(web_settings: Settings, es_client: Elasticsearch) -> Iterator[str]:
     actions = []
     for camera_id, minutes in ROUTE:
         camera = cameras[camera_id]
-        doc = read_document(
+        doc = sample_document(
             TARGET, camera_id, SEEN + timedelta(minutes=minutes), camera["lat"], camera["lon"]
         )
         index = ensure_read_index(es_client, es_settings.index_prefix, SEEN)

@@ -23,11 +23,12 @@ CAMERA = Camera(
 
 @pytest.fixture(scope="module")
 def reader():
+    from anpr_core.settings import VisionSettings
     from lpr.pipeline import PlateReader
     from lpr.recognizer import RecognizerUnavailable, load_recognizer
 
     try:
-        return PlateReader.load(load_recognizer(threads=2), threads=2, input_size=416)
+        return PlateReader.for_workers(VisionSettings(detector_precision="fp32"), load_recognizer(threads=2))
     except (RecognizerUnavailable, FileNotFoundError) as exc:
         pytest.skip(f"models not available: {exc}")
 
