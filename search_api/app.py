@@ -77,7 +77,12 @@ def create_app(
         except (EsConnectionError, EsApiError) as exc:
             # Start anyway: /ready reports the problem and requests answer 503 until ES is back.
             log.error("could not prepare indices: %s", exc)
-    users = UserStore(client, prefix)
+    users = UserStore(
+        client,
+        prefix,
+        password_min_length=settings.api.password_min_length,
+        password_min_score=settings.api.password_min_score,
+    )
     app.extensions["anpr"] = Services(
         settings=settings,
         es=client,

@@ -172,5 +172,6 @@ class LoginBody(Strict):
 
 class NewUserBody(Strict):
     username: str = Field(min_length=3, max_length=40)
-    password: str = Field(min_length=10, max_length=200)
+    # Length here; the whole policy (username, strength) in search_api/users.py.
+    password: str = Field(min_length=12, max_length=200)
     role: str = Field(pattern=r"^(operator|investigator|analyst|admin)$")

@@ -34,7 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace, settings: Settings) -> int:
     es = make_client(settings)
     ensure_indices(es, settings.index_prefix)
-    store = UserStore(es, settings.index_prefix)
+    store = UserStore(
+        es,
+        settings.index_prefix,
+        password_min_length=settings.api.password_min_length,
+        password_min_score=settings.api.password_min_score,
+    )
     audit = AuditLog(es, settings.index_prefix)
 
     def audited(status: int, **change: Any) -> None:

@@ -349,3 +349,27 @@ def test_a_short_korean_purpose_is_accepted_and_audited_trimmed(
     assert response.status_code == 200, response.get_json()
     [record] = audit_records(api_app, case_number=case)
     assert record["purpose"] == "수배"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "reason"),
+    [
+        ("weak.one", "aaaaaaaaaaaa", "too easy to guess"),  # accepted before: 10+ characters
+        ("weak.two", "xweak.twox-2026", "must not contain the username"),
+        ("weak.three", "weak.three", "at least 12"),  # password = username, accepted before
+        ("weak.four", "Password1234!", "too easy to guess"),
+        ("weak.five", "qwertyuiop12", "too easy to guess"),
+        ("weak.six", "Tq8#vLm2@pZ", "at least 12"),  # strong but 11 characters
+    ],
+)
+def test_weak_passwords_are_refused_naming_the_reason(
+    client: FlaskClient, tokens: dict[str, str], username: str, password: str, reason: str
+) -> None:
+    response = client.post(
+        "/api/v1/users",
+        json={"username": username, "password": password, "role": "analyst"},
+        headers=auth(tokens, "admin"),
+    )
+    assert response.status_code == 400
+    [problem] = response.get_json()["fields"]
+    assert problem["field"] == "password" and reason in problem["reason"]

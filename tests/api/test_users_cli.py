@@ -26,5 +26,5 @@ def test_anpr_users_add_then_list(
     assert main(["users", "list"]) == 0
     out = capsys.readouterr()
     assert "park.analyst\tanalyst\tactive" in out.out
-    assert "lee.x" not in out.out and "password: at least 10 characters" in out.err
+    assert "lee.x" not in out.out and "password: at least 12 characters" in out.err
     assert api_app.extensions["anpr"].users.authenticate("park.analyst", "a-strong-password") is not None
