@@ -96,8 +96,21 @@ def _split(plate: Plate) -> tuple[str, str, str]:
     return plate.region or "", plate.class_digits + plate.use_char, plate.serial
 
 
-def _draw_one_line(canvas: np.ndarray, plate: Plate, box: Box, ink: np.ndarray, face: _Face) -> None:
+def _draw_one_line(
+    canvas: np.ndarray, plate: Plate, box: Box, ink: np.ndarray, face: _Face, stacked_region: bool = False
+) -> None:
+    """One row; `stacked_region`: the region's two syllables one over the other in a single
+    narrow cell at the left (서 over 울), as on the white 2004–2006 and the yellow one-line
+    regional plates that real cameras see; otherwise the region is a group of its own."""
     region, middle, serial = _split(plate)
+    if region and stacked_region:
+        x0, y0, x1, y1 = box
+        height = y1 - y0
+        cell = 0.95 * face.hangul_aspect * height
+        # Both syllables squashed to just under half the row: the cell is as tall as the digits.
+        _paint(canvas, _glyph_mask(region[0], face.weight), x0, y0, cell, 0.47 * height, ink)
+        _paint(canvas, _glyph_mask(region[1], face.weight), x0, y0 + 0.53 * height, cell, 0.47 * height, ink)
+        box, region = (x0 + cell + 0.12 * height, y0, x1, y1), ""
     groups = [g for g in (region, middle, serial) if g]
     _draw_groups(canvas, groups, box, ink, face)
 
@@ -177,7 +190,12 @@ def _draw(plate: Plate, style: PlateStyle, spec: StyleSpec, rng: random.Random) 
         if style is PlateStyle.BLUE_EV:
             left = 0.1 * width
             _ev_mark(canvas, ink, int(left))
-        _draw_one_line(letters, plate, (left, 0.13 * height, 0.96 * width, 0.87 * height), full, face)
+        # Real one-line regional plates stack the region (서 over 울) at the left; the older
+        # side-by-side drawing stays for a quarter of them. The draw happens only for regional
+        # plates, so every other plate's random stream (and the simulator's scenes) is unchanged.
+        stacked = plate.region is not None and rng.random() < 0.75
+        box = (left, 0.13 * height, 0.96 * width, 0.87 * height)
+        _draw_one_line(letters, plate, box, full, face, stacked_region=stacked)
     return _ink(canvas, letters, ink, rng)
 
 

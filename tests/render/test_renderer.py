@@ -124,3 +124,22 @@ def test_dataset_writer_keeps_to_the_asked_styles(tmp_path: Path) -> None:
 def test_missing_font_names_the_package_to_install(tmp_path: Path) -> None:
     with pytest.raises(FontUnavailable, match="koreanize-matplotlib"):
         find_font_dir(None, tmp_path / "nothing", [tmp_path])
+
+
+def test_one_line_regional_plates_mostly_stack_the_region_at_the_left() -> None:
+    """As on real 2004–2006 white and yellow one-line regional plates (서 over 울): the left
+    end of the row has ink in its top and bottom halves with a clear band between them,
+    while the digits to its right run through the middle."""
+    stacked = 0
+    for seed in range(40):
+        image = render_plate(
+            parse_plate("서울12가3456"), PlateStyle.WHITE_REGIONAL, random.Random(seed)
+        ).image
+        ink = _ink_mask(image, PlateStyle.WHITE_REGIONAL)
+        h, w = ink.shape
+        rows = ink[int(0.2 * h) : int(0.8 * h), int(0.06 * w) : int(0.12 * w)].mean(axis=1)
+        middle = rows[int(0.45 * len(rows)) : int(0.55 * len(rows))].mean()
+        stacked += bool(
+            rows[: len(rows) // 3].mean() > 3 * middle and rows[-len(rows) // 3 :].mean() > 3 * middle
+        )
+    assert 0.55 * 40 <= stacked <= 0.95 * 40  # three in four are drawn stacked
