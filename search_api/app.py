@@ -13,13 +13,14 @@ from elasticsearch import Elasticsearch
 from flask import Flask, Response, g, jsonify, request
 from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from anpr_core.elastic.client import make_client
 from anpr_core.elastic.mappings import ensure_indices as install_indices
 from anpr_core.plates import ConfusionModel
 from anpr_core.settings import Settings, load_settings
 from search_api.audit import AuditLog
-from search_api.blueprints import alerts, audit, auth, exports, ops, plates, reads, watchlist
+from search_api.blueprints import alerts, audit, auth, exports, ops, plates, reads, watchlist, webhooks
 from search_api.blueprints import cameras as cameras_bp
 from search_api.camera_registry import load_cameras
 from search_api.context import Services
@@ -69,6 +70,12 @@ def create_app(
     app = _ApiFlask(__name__)
     app.config["ANPR_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
+    if settings.api.trusted_proxies:
+        # Behind the reverse proxy of docs/deploy.md every peer is the proxy: believe the last
+        # `trusted_proxies` X-Forwarded-For hops (and -Proto, for Secure cookies), no more, so
+        # request.remote_addr is the client for the login limits, /metrics and the audit.
+        n = settings.api.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     client = es or make_client(settings)
     prefix = settings.index_prefix
     if ensure_indices:
@@ -91,7 +98,11 @@ def create_app(
         signer=TokenSigner(secret_key(settings), settings.api.session_minutes * 60),
         sessions=SessionGate(users, recheck_s=settings.api.session_recheck_s),
         audit=AuditLog(client, prefix),
-        login_limiter=LoginRateLimiter(),
+        login_limiter=LoginRateLimiter(
+            max_failures=settings.api.login_max_failures,
+            window_s=settings.api.login_window_s,
+            max_failures_per_address=settings.api.login_max_failures_per_address,
+        ),
         confusion=ConfusionModel.load(),
         streams=StreamSlots(settings.api.max_streams_per_worker),
         cameras=cameras if cameras is not None else load_cameras(settings),
@@ -106,6 +117,7 @@ def create_app(
         alerts.bp,
         exports.bp,
         audit.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)
     from search_api.web import web_blueprint  # the control-room page (issue 10)

@@ -373,3 +373,76 @@ def test_weak_passwords_are_refused_naming_the_reason(
     assert response.status_code == 400
     [problem] = response.get_json()["fields"]
     assert problem["field"] == "password" and reason in problem["reason"]
+
+
+def _address() -> str:
+    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+
+
+def test_spraying_many_usernames_from_one_address_is_throttled(client: FlaskClient) -> None:
+    # Before: the limit was per (address, username), so one address could try a password
+    # against any number of usernames.
+    attacker = {"REMOTE_ADDR": _address()}
+    statuses = [
+        client.post(
+            "/api/v1/auth/login",
+            json={"username": f"user{n}", "password": "Spring2026!!"},
+            environ_base=attacker,
+        ).status_code
+        for n in range(22)
+    ]
+    assert statuses[:20] == [401] * 20 and statuses[20:] == [429, 429]
+    # A real user at another address logs in as before.
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "analyst", "password": DEMO_PASSWORD}).status_code
+        == 200
+    )
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(es_settings: Settings, es_client: Elasticsearch, api_app: Flask) -> Flask:
+    """The API as docs/deploy.md runs it: one reverse proxy on the same host in front."""
+    settings = es_settings.model_copy(
+        update={"api": es_settings.api.model_copy(update={"trusted_proxies": 1})}
+    )
+    return create_app(settings, es=es_client, cameras={}, ensure_indices=False)
+
+
+def test_behind_the_proxy_the_client_address_comes_from_x_forwarded_for(behind_proxy: Flask) -> None:
+    # Before: every client was 127.0.0.1 behind the proxy: /metrics was open to all, five wrong
+    # passwords from anyone locked the named user out for everyone, the audit said 127.0.0.1.
+    browser = behind_proxy.test_client()
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    attacker, analyst = _address(), _address()
+    wrong = {"username": "analyst", "password": "not-the-password"}
+    for _ in range(5):
+        response = browser.post(
+            "/api/v1/auth/login", json=wrong, environ_base=proxy, headers={"X-Forwarded-For": attacker}
+        )
+        assert response.status_code == 401
+    blocked = browser.post(
+        "/api/v1/auth/login", json=wrong, environ_base=proxy, headers={"X-Forwarded-For": attacker}
+    )
+    assert blocked.status_code == 429
+    ok = browser.post(
+        "/api/v1/auth/login",
+        json={"username": "analyst", "password": DEMO_PASSWORD},
+        environ_base=proxy,
+        headers={"X-Forwarded-For": analyst},
+    )
+    assert ok.status_code == 200
+    scraper = behind_proxy.test_client()
+    metrics = scraper.get("/metrics", environ_base=proxy, headers={"X-Forwarded-For": attacker})
+    assert metrics.status_code == 401
+    assert scraper.get("/metrics", environ_base=proxy).status_code == 200  # the host's own scraper
+    records = [
+        r for r in audit_records(behind_proxy, endpoint="auth.login") if r["client_address"] == attacker
+    ]
+    assert len(records) == 6
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client: FlaskClient) -> None:
+    spoofed = client.get(
+        "/metrics", environ_base={"REMOTE_ADDR": "10.1.1.1"}, headers={"X-Forwarded-For": "127.0.0.1"}
+    )
+    assert spoofed.status_code == 401
