@@ -183,6 +183,9 @@ def _install_hooks(app: Flask) -> None:
         # CORS is closed: no Access-Control-Allow-* header is ever sent, so browsers on other
         # origins cannot read responses.
         if endpoint not in UNAUDITED:
+            # Every audited answer is about people or grants access (reads, routes, alerts, the
+            # login's bearer token): no browser or proxy cache may keep a copy.
+            response.headers.setdefault("Cache-Control", "no-store")
             written = _audit(app, endpoint, response.status_code)
             if not written and response.status_code < 400 and g.get("result_count") is not None:
                 # PIPA: personal data leaves only with its access record written.

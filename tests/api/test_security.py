@@ -11,6 +11,7 @@ import json
 import logging
 import socket
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -446,3 +447,22 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client: FlaskClient)
         "/metrics", environ_base={"REMOTE_ADDR": "10.1.1.1"}, headers={"X-Forwarded-For": "127.0.0.1"}
     )
     assert spoofed.status_code == 401
+
+
+def test_personal_data_and_the_login_token_are_never_cached(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    # Before: /reads, /plates/…/route, /alerts and /auth/login carried no Cache-Control.
+    plate = urllib.parse.quote("12가3456")
+    for role, path, params in (
+        ("investigator", "/api/v1/reads", {**PURPOSE, "plate": "12가3456"}),
+        ("investigator", f"/api/v1/plates/{plate}/route", PURPOSE),
+        ("operator", "/api/v1/alerts", {}),
+        ("operator", "/api/v1/cameras", {}),
+        ("admin", "/api/v1/users", {}),
+    ):
+        response = client.get(path, query_string=params, headers=auth(tokens, role))
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers.get("Cache-Control", ""), path
+    login = client.post("/api/v1/auth/login", json={"username": "operator", "password": DEMO_PASSWORD})
+    assert login.status_code == 200 and login.headers["Cache-Control"] == "no-store"
