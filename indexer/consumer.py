@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -71,10 +72,15 @@ class ReadIndexer:
         batch_size: int = 5000,
         max_wait_s: float = 0.2,
         watchlist_refresh_s: float = 2.0,
+        on_alerts: Callable[[list[dict[str, Any]]], object] | None = None,
     ) -> None:
         self.client, self.reader, self.prefix = client, reader, prefix
         self.batch_size, self.max_wait_s = batch_size, max_wait_s
         self.watchlist_refresh_s = watchlist_refresh_s
+        # The alert outbox (indexer/outbox.py): called with a batch's alerts once they are in
+        # Elasticsearch and before the batch's position is committed; if it raises, the batch
+        # is read again (alerts already written are 409 no-ops, the outbox call is repeated).
+        self.on_alerts = on_alerts
         self.watchlist = WatchlistIndex([])
         self._watchlist_loaded_at = 0.0
         self.stats = ConsumerStats()
@@ -179,6 +185,8 @@ class ReadIndexer:
             reason = f"rejected by Elasticsearch ({failure.status}): {failure.error}"
             self.stats.quarantined += self._quarantine(orjson.dumps(failure.action.source), reason)
         write_alerts(self.client, self.prefix, alerts)
+        if alerts and self.on_alerts is not None:
+            self.on_alerts(alerts)
 
     def _announce_locally(self, alerts: list[dict[str, Any]]) -> None:
         """Watchlist hits are matched even while Elasticsearch is down: say so in the log (an

@@ -12,6 +12,8 @@ from anpr_core.elastic.client import make_client
 from anpr_core.journal import JournalReader
 from anpr_core.settings import Settings
 from indexer.consumer import ReadIndexer, tune_garbage_collector
+from indexer.mqtt import CameraStatusPublisher, MqttPublisher
+from indexer.outbox import DeliveryOutbox
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     client = make_client(settings)
     prefix = settings.elasticsearch.index_prefix
     ensure_indices(client, prefix)
-    indexer = ReadIndexer(client, JournalReader(settings.paths.journal), prefix, batch_size=args.batch_size)
+    mqtt = MqttPublisher(settings.mqtt) if settings.mqtt.host else None
+    camera_status = None
+    if mqtt is not None:
+        mqtt.start()
+        camera_status = CameraStatusPublisher(mqtt, client, prefix, settings.mqtt.camera_status_every_s)
+    # Webhooks and MQTT: every alert leaves through the durable outbox (indexer/outbox.py).
+    outbox = DeliveryOutbox(client, prefix, settings.webhooks, mqtt).start()
+    indexer = ReadIndexer(
+        client, JournalReader(settings.paths.journal), prefix, batch_size=args.batch_size,
+        on_alerts=outbox.enqueue,
+    )  # fmt: skip
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
     stopping = False
@@ -57,6 +69,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ES_FAILURES.inc(stats.failed_attempts - seen[3])
         seen = (stats.indexed, stats.alerts, stats.quarantined, stats.failed_attempts)
         JOURNAL_LAG.set(indexer.reader.lag_bytes())
+        if camera_status is not None:
+            camera_status.maybe_publish()
     indexer.close()  # commit the batch in flight, so a restart does not replay it
+    outbox.stop()  # deliveries not finished stay pending in the outbox for the next start
+    if mqtt is not None:
+        mqtt.stop()
     log.info("indexer stopped after %d reads", indexer.stats.indexed)
     return 0

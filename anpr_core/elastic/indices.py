@@ -51,3 +51,18 @@ def users_index(prefix: str) -> str:
 
 def camera_health_index(prefix: str) -> str:
     return f"{prefix}-camera-health"
+
+
+def webhooks_index(prefix: str) -> str:
+    """Webhook subscriptions an administrator registered (URL, secret, filters)."""
+    return f"{prefix}-webhooks"
+
+
+def deliveries_index(prefix: str) -> str:
+    """The alert outbox: one document per (alert, destination) with its delivery state."""
+    return f"{prefix}-deliveries"
+
+
+def corrections_index(prefix: str) -> str:
+    """Read corrections and review verdicts: who said a read was wrong (or right), and why."""
+    return f"{prefix}-corrections"

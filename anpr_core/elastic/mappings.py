@@ -16,11 +16,14 @@ from anpr_core.elastic.indices import (
     alerts_index,
     audit_pattern,
     camera_health_index,
+    corrections_index,
+    deliveries_index,
     reads_alias,
     reads_index,
     reads_pattern,
     users_index,
     watchlist_index,
+    webhooks_index,
 )
 
 KEYWORD = {"type": "keyword"}
@@ -50,6 +53,13 @@ READ_PROPERTIES: dict[str, Any] = {
     "location": {"type": "geo_point"},
     "frames": {"type": "short", "index": False},
     "worker": {"type": "keyword", "index": False, "doc_values": False},
+    # A person's correction (issue 21): `plate` and its search fields hold the corrected text,
+    # `original_plate` what the recogniser read (still searchable); `reviewed` a verdict exists.
+    "original_plate": KEYWORD,
+    "corrected": {"type": "boolean"},
+    "reviewed": KEYWORD,  # "confirmed" | "corrected"
+    "reviewed_by": KEYWORD,
+    "reviewed_at": DATE,
 }
 
 _TEMPLATE_PRIORITY = 5
@@ -149,6 +159,52 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
             "acknowledged_at": DATE,
             "ack_note": {"type": "text"},
         },
+        webhooks_index(prefix): {
+            "id": KEYWORD,
+            "url": {"type": "keyword", "index": False},
+            "secret": {"type": "keyword", "index": False, "doc_values": False},
+            "priorities": KEYWORD,
+            "cameras": KEYWORD,
+            "active": {"type": "boolean"},
+            "description": {"type": "text"},
+            "created_at": DATE,
+            "created_by": KEYWORD,
+            "updated_at": DATE,
+        },
+        deliveries_index(prefix): {
+            "delivery_id": KEYWORD,
+            "alert_id": KEYWORD,
+            "target": KEYWORD,  # "webhook" | "mqtt"
+            "subscription_id": KEYWORD,
+            "state": KEYWORD,  # "pending" | "delivered" | "dead"
+            "attempts": {"type": "integer"},
+            "next_attempt_at": DATE,
+            "created_at": DATE,
+            "alert_created_at": DATE,
+            "updated_at": DATE,
+            "delivered_at": DATE,
+            "last_status": {"type": "short"},
+            "last_error": {"type": "text"},
+            "camera_id": KEYWORD,
+            "priority": KEYWORD,
+            "payload": {"type": "object", "enabled": False},
+        },
+        corrections_index(prefix): {
+            "correction_id": KEYWORD,
+            "read_id": KEYWORD,
+            "read_index": KEYWORD,
+            "verdict": KEYWORD,  # "corrected" | "confirmed"
+            "original_plate": KEYWORD,
+            "corrected_plate": KEYWORD,
+            "reason": {"type": "text"},
+            "by": KEYWORD,
+            "role": KEYWORD,
+            "at": DATE,
+            "camera_id": KEYWORD,
+            "rematched": {"type": "boolean"},
+            "rematched_at": DATE,
+            "alerts": KEYWORD,
+        },
         camera_health_index(prefix): {
             "camera_id": KEYWORD,
             "state": KEYWORD,
@@ -161,6 +217,11 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
     for name, properties in simple.items():
         if not client.indices.exists(index=name):
             _create(client, name, settings=single, mappings={"properties": properties})
+    # Read indices created before a field was added get it too (adding fields is always allowed).
+    client.indices.put_mapping(
+        index=reads_pattern(prefix), properties=READ_PROPERTIES, allow_no_indices=True,
+        ignore_unavailable=True,
+    )  # fmt: skip
 
 
 def _create(client: Elasticsearch, name: str, **body: Any) -> None:

@@ -1,0 +1,201 @@
+"""A wanted car is read; the 112 centre's system gets the alert as a signed POST, whatever its
+endpoint does meanwhile (down, slow, 500), and an administrator sees what could not be delivered."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from flask import Flask
+
+from anpr_core.settings import Settings
+from indexer.outbox import DeliveryOutbox
+from indexer.webhooks import verify
+from tests.alerts_delivery.conftest import SECRET, Receiver, bearer, free_port, wait_for
+from tests.alerts_delivery.helpers import (
+    a_read,
+    clear_subscriptions,
+    deliveries_of,
+    delivery,
+    index_reads,
+    subscribe,
+    watch,
+)
+
+
+@pytest.fixture()
+def outbox(dl_settings: Settings, es_client: Elasticsearch, dl_app: Flask) -> Iterator[DeliveryOutbox]:
+    clear_subscriptions(es_client, dl_settings.index_prefix)
+    box = DeliveryOutbox(es_client, dl_settings.index_prefix, dl_settings.webhooks).start()
+    yield box
+    box.stop()
+
+
+def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(
+    es_client: Elasticsearch,
+    dl_settings: Settings,
+    outbox: DeliveryOutbox,
+    receiver: Receiver,
+    tmp_path: Path,
+) -> None:
+    prefix = dl_settings.index_prefix
+    watch(es_client, prefix, "12가3456")
+    sub = subscribe(es_client, prefix, receiver.url, SECRET)
+    assert index_reads(es_client, prefix, tmp_path, [a_read("12가3456")], outbox) == 1
+    wait_for(lambda: receiver.answered_ok, 5, "webhook received")
+    got = receiver.answered_ok[0]
+    assert verify(SECRET, got.headers, got.body)
+    assert not verify("another-secret-of-16", got.headers, got.body)
+    body = json.loads(got.body)
+    assert body["event"] == "alert" and body["alert"]["plate"] == "12가3456"
+    # Stored in the outbox → received: a new alert is handed over in memory, no polling.
+    assert got.wall - datetime.fromisoformat(body["queued_at"]).timestamp() < 1.0
+    assert got.headers["Idempotency-Key"] == body["alert"]["alert_id"]
+    assert got.headers["X-ANPR-Delivery"] == f"{body['alert']['alert_id']}.wh-{sub}"
+    done = wait_for(
+        lambda: delivery(es_client, prefix, got.headers["X-ANPR-Delivery"])["state"] == "delivered",
+        5,
+        "state",
+    )
+    assert done
+
+
+def test_filters_by_priority_and_camera(
+    es_client: Elasticsearch,
+    dl_settings: Settings,
+    outbox: DeliveryOutbox,
+    receiver: Receiver,
+    tmp_path: Path,
+) -> None:
+    prefix = dl_settings.index_prefix
+    watch(es_client, prefix, "33나1111", priority="low")
+    watch(es_client, prefix, "33나2222", priority="high")
+    subscribe(es_client, prefix, receiver.url, SECRET, priorities=["high"], cameras=["cam-02"])
+    reads = [a_read("33나1111", "cam-02"), a_read("33나2222", "cam-01"), a_read("33나2222", "cam-02")]
+    assert index_reads(es_client, prefix, tmp_path, reads, outbox) == 3
+    wait_for(lambda: receiver.answered_ok, 5, "the matching alert")
+    time.sleep(1.0)  # nothing else comes
+    alerts = [json.loads(r.body)["alert"] for r in receiver.received]
+    assert [(a["plate"], a["camera_id"]) for a in alerts] == [("33나2222", "cam-02")]
+
+
+def test_a_receiver_answering_500_gets_the_alert_again_until_it_takes_it(
+    es_client: Elasticsearch,
+    dl_settings: Settings,
+    outbox: DeliveryOutbox,
+    receiver: Receiver,
+    tmp_path: Path,
+) -> None:
+    prefix = dl_settings.index_prefix
+    watch(es_client, prefix, "44다4444")
+    subscribe(es_client, prefix, receiver.url, SECRET)
+    receiver.fail_times = 2
+    index_reads(es_client, prefix, tmp_path, [a_read("44다4444")], outbox)
+    wait_for(lambda: receiver.answered_ok, 10, "delivered after two 500s")
+    assert len(receiver.received) == 3
+    assert [r.headers["X-ANPR-Attempt"] for r in receiver.received] == ["1", "2", "3"]
+    assert len({r.headers["Idempotency-Key"] for r in receiver.received}) == 1
+    # Back-off: the second retry waited about twice as long as the first (0.2 s, then 0.4 s).
+    gaps = [b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)]
+    assert 0.15 < gaps[0] < 1.0 and gaps[1] > gaps[0]
+    state = wait_for(
+        lambda: (d := delivery(es_client, prefix, receiver.received[0].headers["X-ANPR-Delivery"]))["state"]
+        == "delivered" and d, 5, "delivered state",
+    )  # fmt: skip
+    assert state["attempts"] == 3 and state["last_status"] == 200
+
+
+def test_a_slow_receiver_times_out_and_is_retried(
+    es_client: Elasticsearch,
+    dl_settings: Settings,
+    outbox: DeliveryOutbox,
+    receiver: Receiver,
+    tmp_path: Path,
+) -> None:
+    prefix = dl_settings.index_prefix
+    watch(es_client, prefix, "55라5555")
+    subscribe(es_client, prefix, receiver.url, SECRET)
+    receiver.mode, receiver.delay_s = "slow", 1.5  # webhooks.timeout_s is 1 s here
+    index_reads(es_client, prefix, tmp_path, [a_read("55라5555")], outbox)
+    wait_for(lambda: len(receiver.received) >= 1, 5, "first attempt")
+    receiver.mode = "ok"
+    wait_for(lambda: receiver.answered_ok and receiver.answered_ok[-1].headers["X-ANPR-Attempt"] != "1", 10,
+             "a retry after the timeout")  # fmt: skip
+    delivery_id = receiver.received[0].headers["X-ANPR-Delivery"]
+    state = wait_for(
+        lambda: (d := delivery(es_client, prefix, delivery_id))["state"] == "delivered" and d, 5, ""
+    )
+    assert state["attempts"] >= 2
+
+
+def test_receiver_down_dead_letters_visible_in_the_api_and_redelivered(
+    es_client: Elasticsearch, dl_settings: Settings, dl_app: Flask, dl_tokens: dict[str, str],
+    outbox: DeliveryOutbox, tmp_path: Path,
+) -> None:  # fmt: skip
+    prefix = dl_settings.index_prefix
+    watch(es_client, prefix, "66마6666")
+    down = Receiver(free_port())  # nothing listens on its port yet
+    subscribe(es_client, prefix, down.url, SECRET)
+    index_reads(es_client, prefix, tmp_path, [a_read("66마6666")], outbox)
+    admin = bearer(dl_tokens, "admin")
+    with dl_app.test_client() as client:
+
+        def dead() -> list[dict]:
+            body = client.get("/api/v1/deliveries", query_string={"state": "dead"}, headers=admin).get_json()
+            return [
+                d for d in body["deliveries"] if d["alert_id"] and "Connection" in (d["last_error"] or "")
+            ]
+
+        letters = wait_for(dead, 15, "dead letter after webhooks.max_attempts (4)")
+        letter = letters[0]
+        assert letter["attempts"] == 4 and "payload" not in letter
+        assert client.get("/api/v1/deliveries", headers=bearer(dl_tokens, "operator")).status_code == 403
+        down.start()  # the centre's endpoint is back; the administrator sends the alert again
+        try:
+            retry = client.post(f"/api/v1/deliveries/{letter['delivery_id']}/retry", headers=admin)
+            assert retry.status_code == 200
+            wait_for(lambda: down.answered_ok, 5, "redelivered")
+            assert down.alert_ids() == {letter["alert_id"]}
+            assert deliveries_of(es_client, prefix, letter["alert_id"])[0]["state"] in (
+                "delivered",
+                "pending",
+            )
+        finally:
+            down.stop()
+
+
+def test_admin_manages_subscriptions_and_secrets_are_write_only(
+    dl_app: Flask, dl_tokens: dict[str, str], es_client: Elasticsearch, dl_settings: Settings
+) -> None:
+    clear_subscriptions(es_client, dl_settings.index_prefix)
+    admin = bearer(dl_tokens, "admin")
+    with dl_app.test_client() as client:
+        body = {"url": "https://112.example.kr/anpr", "secret": SECRET, "priorities": ["high"],
+                "cameras": ["cam-01"], "description": "충남경찰청 112"}  # fmt: skip
+        created = client.post("/api/v1/webhooks", json=body, headers=admin)
+        assert created.status_code == 201, created.get_json()
+        hook = created.get_json()
+        assert "secret" not in hook and hook["secret_set"] is True
+        assert (
+            client.post("/api/v1/webhooks", json={**body, "secret": "short"}, headers=admin).status_code
+            == 400
+        )
+        assert (
+            client.post("/api/v1/webhooks", json={**body, "url": "ftp://x.y/z"}, headers=admin).status_code
+            == 400
+        )
+        assert (
+            client.post("/api/v1/webhooks", json=body, headers=bearer(dl_tokens, "operator")).status_code
+            == 403
+        )
+        patched = client.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False}, headers=admin)
+        assert patched.status_code == 200 and patched.get_json()["active"] is False
+        listed = client.get("/api/v1/webhooks", headers=admin).get_json()["webhooks"]
+        assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
+        assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin).status_code == 204
+        assert client.get("/api/v1/webhooks", headers=admin).get_json()["webhooks"] == []
