@@ -21,57 +21,38 @@ from anpr_core.plates import PlateFormat, normalize_plate_text, parse_plate, ran
 from anpr_core.plates.errors import InvalidPlate
 from anpr_core.render.augment import augment_crop
 from anpr_core.render.plate import render_plate
-from anpr_core.splits import is_validation_text, real_crops
+from anpr_core.splits import real_crops
 from lpr.recognizer import RecognizerUnavailable, load_recognizer
-from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
+from lpr.recognizer.calibration import CALIBRATION_FILE
 from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
+from training.recognizer.fit_confidence import build_table, cross_fitted, threshold_line
+from training.recognizer.fit_confidence import main as fit_confidence_main
+from training.recognizer.heldout import load_samples
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "recognizer"
 
 
-def calibration(confidences: list[float], correct: list[bool], target: float = 0.995) -> tuple[float, float]:
-    """Lowest threshold whose kept reads have precision ≥ target; returns (threshold, share kept)."""
-    order = np.argsort(confidences)[::-1]
-    best_threshold, best_kept = 1.01, 0.0
-    right = 0
-    for rank, index in enumerate(order, start=1):
-        right += correct[index]
-        if right / rank >= target:
-            best_threshold, best_kept = confidences[index], rank / len(order)
-    return best_threshold, best_kept
-
-
-def fit_calibration(shares: list[float], correct: list[bool], texts: list[str], out: Path | None) -> None:
-    """Isotonic calibration of beam shares, reported cross-fitted (two halves by plate text).
-
-    Each half is scored with the map fitted on the other, so the printed reliability is not
-    measured on the crops it was fitted on; the shipped map is fitted on all of them.
-    """
-    half = [is_validation_text(t + "#calibration", 0.5) for t in texts]
-    calibrated = [0.0] * len(shares)
-    for side in (True, False):
-        fit_on = [i for i, h in enumerate(half) if h != side]
-        mapping = Calibration.fit([shares[i] for i in fit_on], [correct[i] for i in fit_on])
-        for i, h in enumerate(half):
-            if h == side:
-                calibrated[i] = mapping(shares[i])
-    print("  reliability, cross-fitted (confidence bin: reads, mean confidence, observed precision):")
-    bins = [(0.0, 0.5), (0.5, 0.9), (0.9, 0.99), (0.99, 1.01)]
-    for low, high in bins:
-        members = [i for i, c in enumerate(calibrated) if low <= c < high]
-        if members:
-            mean = sum(calibrated[i] for i in members) / len(members)
-            precision = sum(correct[i] for i in members) / len(members)
-            print(f"    [{low:.2f}, {min(high, 1.0):.2f}): {len(members):4d}, {mean:.3f}, {precision:.3f}")
-    brier = sum((c - k) ** 2 for c, k in zip(calibrated, correct, strict=True)) / len(shares)
-    print(f"  Brier score, cross-fitted calibrated {brier:.4f} vs raw share "
-          f"{sum((s - k) ** 2 for s, k in zip(shares, correct, strict=True)) / len(shares):.4f}")  # fmt: skip
-    if out is not None:
-        note = (
-            f"isotonic on {len(shares)} real validation crops (held out by text), {time.strftime('%Y-%m-%d')}"
-        )
-        Calibration.fit(shares, correct, note).save(out)
-        print(f"  wrote {out}")
+def confidence_section(model_dir: Path, write: bool) -> None:
+    """Precision among reads at confidence ≥ 0.95 / 0.99 and the share of reads above each,
+    cross-fitted (5 folds by plate text) on every held-out real crop: the validation texts and
+    the scene plates, as they are and degraded (`training/recognizer/fit_confidence.py`)."""
+    held_out = [s for s in load_samples() if s.held_out]
+    table = build_table(held_out, 3, ("fp32", "int8"), model_dir)
+    confidence = cross_fitted(table, 3)
+    print(f"\nconfidence (feature model, cross-fitted by plate text over {len(held_out)} held-out crops):")
+    correct, variant = table.correct, np.array(table.variant)
+    precisions, splits = np.array(table.precision), np.array([s.split for s in table.samples])
+    for precision in ("fp32", "int8"):
+        for name, rows in (
+            ("validation crops", (splits == "val") & (variant == 0)),
+            ("scene plates", (splits == "scene") & (variant == 0)),
+            ("degraded copies", variant > 0),
+        ):
+            rows = rows & (precisions == precision)
+            line = threshold_line(confidence[rows], correct[rows])
+            print(f"  {precision} {name:16s} ({int(rows.sum())}): {line}")
+    if write:
+        fit_confidence_main(["--write"])  # the model fitted on all of them, with its own report
 
 
 def tesseract_read(image: np.ndarray) -> str | None:
@@ -121,14 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  exact-plate accuracy: {sum(correct) / len(val):.4f}")
     for fmt, (ok, n) in sorted(per_format.items()):
         print(f"  {fmt:10s} {ok / n:.4f} ({ok}/{n})")
-    # Ranking by the raw beam share (the calibration is monotone, but its flat steps tie reads).
-    raw = OnnxPlateRecognizer(MODEL_DIR, threads=2, calibrated=False).read(images)
-    shares = [r.confidence for r in raw]
-    threshold, kept = calibration(shares, correct)
-    print(f"  precision ≥ 99.5% at raw share ≥ {threshold:.6f}, keeping {kept:.1%} of reads")
-    fit_calibration(
-        shares, correct, [c.text for c in val], MODEL_DIR / CALIBRATION_FILE if args.fit_calibration else None
-    )
+    scenes = [s for s in load_samples() if s.split == "scene"]
+    scene_ok = sum(r.text == s.text for r, s in zip(two.read([s.image for s in scenes]), scenes, strict=True))
+    print(f"  scene plates (../shared/data/scenes boxes, another collection, never trained on): "
+          f"{scene_ok / len(scenes):.4f} ({scene_ok}/{len(scenes)})")  # fmt: skip
+    confidence_section(MODEL_DIR, args.fit_calibration)
 
     sample = images[:200]
     for precision in ("fp32", "int8"):
