@@ -47,6 +47,21 @@ def encode_record(payload: str) -> bytes:
     return f"{zlib.crc32(data):08x} ".encode() + data + b"\n"
 
 
+# Reads are personal data: only the service user may open the journal (issue 22).
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_directory(directory: Path) -> None:
+    """Create `directory` (and missing parents) for the service user only; tighten it if it exists."""
+    directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    os.chmod(directory, PRIVATE_DIR)
+
+
+def _open_private(path: Path, mode: str) -> Any:
+    flags = os.O_CREAT | (os.O_RDWR if "+" in mode else os.O_WRONLY) | os.O_APPEND
+    return os.fdopen(os.open(path, flags, PRIVATE_FILE), mode)
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -61,9 +76,9 @@ class ReadJournal:
     def __init__(self, directory: Path, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
         self.directory = directory
         self.segment_bytes = segment_bytes
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)
         self._lock = threading.Lock()
-        self._lock_file = open(directory / ".append.lock", "a+b")  # noqa: SIM115 - held for life
+        self._lock_file = _open_private(directory / ".append.lock", "a+b")
 
     def append(self, record: Any) -> None:
         """Write one record (a pydantic model or a JSON-able dict) and fsync it."""
@@ -82,7 +97,7 @@ class ReadJournal:
                     number += 1
                     path = self.directory / _segment_name(number)
                 created = not path.exists()
-                with open(path, "ab") as f:
+                with _open_private(path, "ab") as f:
                     f.write(payload)
                     f.flush()
                     os.fsync(f.fileno())
@@ -120,7 +135,7 @@ class JournalReader:
 
     def __init__(self, directory: Path, consumer: str = "indexer") -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)
         self.position_file = directory / f"{consumer}.position"
         self.quarantine_file = directory / "quarantine.jsonl"
         self.quarantined_total = 0
@@ -191,15 +206,17 @@ class JournalReader:
     def quarantine(self, line: bytes, reason: str) -> None:
         self.quarantined_total += 1
         entry = {"reason": reason, "record": line.decode("utf-8", "replace").rstrip("\n")}
-        with open(self.quarantine_file, "a", encoding="utf-8") as f:
+        with _open_private(self.quarantine_file, "a") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
             f.flush()
             os.fsync(f.fileno())
 
     def commit(self, batch: Batch) -> None:
         tmp = self.position_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"segment": batch.end.segment, "offset": batch.end.offset}))
-        with open(tmp, "rb") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps({"segment": batch.end.segment, "offset": batch.end.offset}))
+            f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.position_file)
         _fsync_directory(self.directory)

@@ -9,19 +9,26 @@ import base64
 import io
 import json
 import logging
+import os
 import socket
+import stat
 import time
 import urllib.parse
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
+import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
 from flask.testing import FlaskClient
 
 from anpr_core.elastic.indices import camera_health_index
+from anpr_core.journal import JournalReader, ReadJournal
 from anpr_core.logging_setup import JsonFormatter
 from anpr_core.settings import Settings
+from lpr.workers.crops import store_crop
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.publish import HealthPublisher
@@ -466,3 +473,33 @@ def test_personal_data_and_the_login_token_are_never_cached(
         assert "no-store" in response.headers.get("Cache-Control", ""), path
     login = client.post("/api/v1/auth/login", json={"username": "operator", "password": DEMO_PASSWORD})
     assert login.status_code == 200 and login.headers["Cache-Control"] == "no-store"
+
+
+def test_journal_segments_and_crops_are_for_the_service_user_only(tmp_path: Path) -> None:
+    # Before: segments and crops were 0644 in 0755 directories: any local account read plates.
+    old_umask = os.umask(0o022)  # the usual umask, under which files were world-readable
+    try:
+        journal_dir = tmp_path / "var" / "journal"
+        journal = ReadJournal(journal_dir)
+        journal.append({"read_id": "r1", "plate": "12가3456"})
+        journal.close()
+        reader = JournalReader(journal_dir)
+        reader.commit(reader.read_batch(10))
+        reader.quarantine(b"not json", "test")
+        ref = store_crop(
+            tmp_path / "crops", "r1", datetime(2026, 5, 1, tzinfo=UTC), np.zeros((20, 60, 3), np.uint8)
+        )
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(journal_dir.stat().st_mode) == 0o700
+    files = [p for p in journal_dir.iterdir() if p.is_file()]
+    assert {"seg-000000000000.jsonl", "indexer.position", "quarantine.jsonl"} <= {p.name for p in files}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert ref is not None
+    crop = tmp_path / "crops" / ref
+    assert stat.S_IMODE(crop.stat().st_mode) == 0o600
+    directory = crop.parent
+    while directory != tmp_path:
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+        directory = directory.parent
