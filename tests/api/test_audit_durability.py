@@ -60,8 +60,7 @@ def test_killing_a_worker_mid_burst_loses_no_access_record_of_an_answered_search
         stop.set()
         for lane in lanes:
             lane.join(timeout=15)
-        process.terminate()
-        process.wait(timeout=30)
+        process.stop()
     assert len(answered) > 20
     recorded = {r["purpose"] for r in _all_records(api_app, case)}
     lost = [purpose for purpose in answered if purpose not in recorded]

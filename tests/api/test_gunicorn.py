@@ -7,7 +7,6 @@ import http.client
 import os
 import signal
 import socket
-import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from anpr.launcher import Process
 from anpr_core.settings import Settings
 from search_api.serve import gunicorn_command
 from tests.api.conftest import PURPOSE
@@ -38,7 +38,7 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()}
 
 
-def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, subprocess.Popen[bytes]]:
+def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, Process]:
     """The API under real gunicorn on a free port, against the test node; ready when it returns."""
     port = _free_port()
     es = es_settings.elasticsearch
@@ -52,34 +52,25 @@ def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, su
         **env_overrides,
     )
     settings = es_settings.model_copy(update={"api": es_settings.api.model_copy(update={"port": port})})
-    process = subprocess.Popen(
-        gunicorn_command(settings), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    process = Process(
+        "gunicorn", gunicorn_command(settings), env=env, log_dir=es_settings.paths.var_dir / "logs"
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if _get(port, "/ready") == 200:
-                break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline and process.poll() is None, "gunicorn did not start"
-        time.sleep(0.2)
+    process.start().wait_ready(lambda: _get(port, "/ready") == 200, 30, "gunicorn")
     return port, process
 
 
 @pytest.fixture(scope="module")
-def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def server(api_app: Flask, es_settings: Settings) -> Iterator[tuple[int, Process]]:
     port, process = start_gunicorn(es_settings, ANPR_API__WORKERS="2")
     yield port, process
-    process.terminate()
-    process.wait(timeout=30)
+    process.stop()
 
 
 ROUTE = "/api/v1/plates/" + urllib.parse.quote("12가3456") + "/route?" + urllib.parse.urlencode(PURPOSE)
 
 
 def test_a_stream_does_not_block_searches_and_workers_share_the_secret(
-    server: tuple[int, subprocess.Popen[bytes]], tokens: dict[str, str]
+    server: tuple[int, Process], tokens: dict[str, str]
 ) -> None:
     port, _ = server
     stream = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -96,12 +87,12 @@ def test_a_stream_does_not_block_searches_and_workers_share_the_secret(
 
 
 def test_sighup_replaces_workers_without_downtime(
-    server: tuple[int, subprocess.Popen[bytes]], tokens: dict[str, str]
+    server: tuple[int, Process], tokens: dict[str, str]
 ) -> None:
     port, process = server
     before = _children(process.pid)
     assert len(before) == 2
-    process.send_signal(signal.SIGHUP)
+    os.kill(process.pid, signal.SIGHUP)  # to the master: a graceful reload
     statuses = []
     retries = 0
     deadline = time.monotonic() + 20

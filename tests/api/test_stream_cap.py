@@ -24,8 +24,7 @@ def capped(api_app: Flask, es_settings: Settings) -> Iterator[int]:
         es_settings, ANPR_API__MAX_STREAMS_PER_WORKER="2", ANPR_API__WORKERS="1", ANPR_API__THREADS="4"
     )
     yield port
-    process.terminate()
-    process.wait(timeout=30)
+    process.stop()
 
 
 def _open(

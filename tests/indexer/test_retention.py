@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +14,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch, helpers
 
+from anpr.launcher import Process, anpr_command
 from anpr_core.elastic.indices import alerts_index, audit_pattern
 from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.settings import Settings, load_settings
@@ -293,7 +290,9 @@ def test_dry_run_reports_the_same_and_deletes_nothing(es_client: Elasticsearch, 
     assert _ids(es_client, f"{p}-audit-2026.11") == {"u6"}
 
 
-def test_cli_every_runs_then_stops_cleanly_on_sigterm(es_client: Elasticsearch, world: World) -> None:
+def test_cli_every_runs_then_stops_cleanly_on_sigterm(
+    es_client: Elasticsearch, world: World, tmp_path: Path
+) -> None:
     settings = world.settings
     password = settings.elasticsearch.password
     env = {
@@ -303,33 +302,23 @@ def test_cli_every_runs_then_stops_cleanly_on_sigterm(es_client: Elasticsearch, 
         "ANPR_ELASTICSEARCH__INDEX_PREFIX": world.prefix,
         "ANPR_PATHS__VAR_DIR": str(settings.paths.var_dir),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "anpr", "retention", "--every", "3600"],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    service = Process("retention", anpr_command("retention", "--every", "3600"), env=env, log_dir=tmp_path)
+    service.start()
+
+    def summary() -> dict[str, object] | None:
+        lines = [
+            json.loads(line) for line in service.log_path.read_text().splitlines() if line.startswith("{")
+        ]
+        return next((line for line in lines if line.get("msg") == "retention done"), None)
+
     try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 120
-        lines = []
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line)
-            if json.loads(line).get("msg") == "retention done":
-                break
-        else:
-            pytest.fail("no summary line")
-        summary = json.loads(lines[-1])
-        assert summary["msg"] == "retention done", lines
-        assert summary["service"] == "anpr-retention"
-        assert summary["errors"] == 0 and summary["read_indices"] >= 2  # against the real clock
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        service.wait_ready(lambda: summary() is not None, 120, "the first retention run")
+        done = summary()
+        assert done is not None and done["service"] == "anpr-retention"
+        assert done["errors"] == 0 and int(str(done["read_indices"])) >= 2  # against the real clock
+        assert service.stop(grace_s=20) == 0  # SIGTERM: a clean stop, not the SIGKILL after the grace
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        service.stop(grace_s=5)
     assert f"{world.prefix}-reads-2026.09" not in _indices(es_client, f"{world.prefix}-reads-*")
     assert _ids(es_client, f"{world.other}-reads-2026.09") == {"o1"}
     es_client.indices.refresh(index=audit_pattern(world.prefix))

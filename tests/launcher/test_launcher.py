@@ -11,7 +11,6 @@ import http.client
 import os
 import signal
 import socket
-import subprocess
 import sys
 import textwrap
 import time
@@ -115,28 +114,25 @@ DEMO_LIKE = textwrap.dedent(
 def test_stopping_a_supervising_parent_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
     """The demo's shape (`Supervisor` + `run_until_signalled`): SIGTERM or Ctrl-C to it ends every
     child and grandchild, however they treat SIGTERM."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c", DEMO_LIKE, str(tmp_path), STUBBORN],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
+    parent = Process(
+        "demo", [sys.executable, "-c", DEMO_LIKE, str(tmp_path), STUBBORN], log_dir=tmp_path / "demo"
     )
+    parent.start()
     try:
-        assert parent.stdout is not None
-        lines = [parent.stdout.readline() for _ in range(3)]
-        assert lines[-1].strip() == "supervising", lines
-        pids = [int(line.split("pid ")[1].rstrip(")\n")) for line in lines[:2]]
+        assert wait_for(lambda: "supervising" in parent.log_path.read_text())
+        lines = parent.log_path.read_text().splitlines()
+        pids = [int(line.split("pid ")[1].rstrip(")")) for line in lines if line.startswith("==> started")]
         log = tmp_path / "stubborn.log"
         assert wait_for(lambda: "pids" in log.read_text())
         grandchild = int(log.read_text().split("pids")[1].split()[0])
         everything = [*pids, grandchild]
-        assert all(alive(pid) for pid in everything)
-        parent.send_signal(signum)
-        assert parent.wait(timeout=30) == 0
+        assert len(everything) == 3 and all(alive(pid) for pid in everything)
+        os.kill(parent.pid, signum)  # to the demo alone: its children are in their own groups
+        assert wait_for(lambda: not parent.alive(), 30)
+        assert parent.returncode == 0
         assert [pid for pid in everything if alive(pid)] == []
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        parent.stop(grace_s=5)
 
 
 def _get(port: int, path: str) -> int:
