@@ -154,16 +154,21 @@ def broker(tmp_path_factory: pytest.TempPathFactory, es_settings: Settings) -> I
 
 @pytest.fixture(scope="session")
 def dl_settings(
-    es_settings: Settings, test_index_prefix: str, tmp_path_factory: pytest.TempPathFactory
+    es_settings: Settings,
+    es_client: Elasticsearch,
+    test_index_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     es = es_settings.elasticsearch
-    return load_settings(
+    settings = load_settings(
         elasticsearch={"url": es.url, "password": es.password.get_secret_value() if es.password else "",
                        "index_prefix": f"{test_index_prefix}-dl"},
         paths={"var_dir": tmp_path_factory.mktemp("dl-var")},
         webhooks={"first_retry_s": 0.2, "max_retry_s": 1.0, "max_attempts": 4, "timeout_s": 1.0,
                   "poll_s": 0.3},
     )  # fmt: skip
+    ensure_indices(es_client, settings.index_prefix)
+    return settings
 
 
 @pytest.fixture(scope="session")
