@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 
+from anpr.broker import start_broker
 from anpr.launcher import Process, Supervisor, anpr_command, run_until_signalled
 from anpr_core.elastic.local_node import LocalElasticsearch
 from anpr_core.logging_setup import configure_logging
@@ -93,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print("==> starting the local Elasticsearch node (first run downloads it with Maven)")
     node = LocalElasticsearch(settings).start()
+    print("==> starting the local MQTT broker (Mosquitto) for alerts and camera status")
+    broker = start_broker(settings)
     env = dict(os.environ)
+    env.update(broker.env())
     env.update(
         ANPR_ELASTICSEARCH__URL=node.url,
         ANPR_ELASTICSEARCH__PASSWORD=node.password,
@@ -112,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"API: http://127.0.0.1:{args.port}/api/v1  ·  interactive docs: http://127.0.0.1:{args.port}/api/docs"
     )
+    print(f"MQTT: mqtt://127.0.0.1:{broker.port} (user {broker.username}, password in var/mosquitto/password)"
+          ", topics anpr/alerts/<priority>/<camera>, anpr/cameras/<camera>/status")  # fmt: skip
     print("Demo users (one per role): " + ", ".join(demo_users) + f"  ·  password: {DEMO_PASSWORD}")
     print(
         f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:{SIMULATOR_PORT}/"
@@ -123,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     run_until_signalled(supervisor)
+    broker.stop()
     print("==> services stopped (Elasticsearch keeps running: `scripts/elasticsearch stop`)")
     return 0
 
