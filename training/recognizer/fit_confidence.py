@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--variants", type=int, default=3, help="degraded copies of each held-out crop")
     parser.add_argument("--write", action="store_true", help=f"write models/recognizer/{CALIBRATION_FILE}")
+    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR, help="the weights to read with")
     parser.add_argument(
         "--baseline", type=Path, help="an older calibration.json to compare with (e.g. v2's, from git)"
     )
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     held_out = [s for s in load_samples() if s.held_out]
-    table = build_table(held_out, args.variants, ("fp32", "int8"))
+    table = build_table(held_out, args.variants, ("fp32", "int8"), args.model_dir)
     print(
         f"{len(held_out)} held-out real crops ({sum(s.split == 'val' for s in held_out)} validation, "
         f"{sum(s.split == 'scene' for s in held_out)} scene plates) × (1 + {args.variants} degraded) "
@@ -206,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             table.correct[rows].tolist(),
             note=f"isotonic on the share of {int(rows.sum())} held-out real crops (fallback, alternatives)",
         )
-        isotonic.with_model(model).save(MODEL_DIR / CALIBRATION_FILE)
-        print(f"wrote {MODEL_DIR / CALIBRATION_FILE}")
+        isotonic.with_model(model).save(args.model_dir / CALIBRATION_FILE)
+        print(f"wrote {args.model_dir / CALIBRATION_FILE}")
     print(f"\n{time.time() - started:.0f} s")
     return 0
 
