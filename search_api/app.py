@@ -20,7 +20,19 @@ from anpr_core.elastic.mappings import ensure_indices as install_indices
 from anpr_core.plates import ConfusionModel
 from anpr_core.settings import Settings, load_settings
 from search_api.audit import AuditLog
-from search_api.blueprints import alerts, audit, auth, exports, ops, plates, reads, watchlist, webhooks
+from search_api.blueprints import (
+    alerts,
+    audit,
+    auth,
+    corrections,
+    evidence,
+    exports,
+    ops,
+    plates,
+    reads,
+    watchlist,
+    webhooks,
+)
 from search_api.blueprints import cameras as cameras_bp
 from search_api.camera_registry import load_cameras
 from search_api.context import Services
@@ -104,7 +116,7 @@ def create_app(
             max_failures_per_address=settings.api.login_max_failures_per_address,
         ),
         confusion=ConfusionModel.load(),
-        streams=StreamSlots(settings.api.max_streams_per_worker),
+        streams=StreamSlots(settings.api.max_streams_per_worker, settings.api.max_streams_per_user),
         cameras=cameras if cameras is not None else load_cameras(settings),
     )
     for blueprint in (
@@ -118,6 +130,8 @@ def create_app(
         exports.bp,
         audit.bp,
         webhooks.bp,
+        corrections.bp,
+        evidence.bp,
     ):
         app.register_blueprint(blueprint)
     from search_api.web import web_blueprint  # the control-room page (issue 10)

@@ -118,7 +118,16 @@ def stream(q: StreamQuery) -> Response:
         if not re.fullmatch(r"[0-9]{1,19}", last_event) or int(last_event) > MAX_SEQUENCE:
             raise field_error("Last-Event-ID", f"must be an alert sequence number (0 to {MAX_SEQUENCE})")
         cursor = int(last_event)
-    release = ctx.streams.take()
+    release = ctx.streams.take(g.user.username)
+    if release is None and ctx.streams.user_is_full(g.user.username):
+        mine = ApiError(
+            429, "too_many_streams_for_user",
+            f"you already hold {ctx.streams.per_user} live alert streams on this server; close one",
+            retry_after_s=STREAM_RETRY_S,
+        )  # fmt: skip
+        response = mine.response()
+        response.headers["Retry-After"] = str(STREAM_RETRY_S)
+        return response
     if release is None:
         busy = ApiError(
             503, "too_many_streams",

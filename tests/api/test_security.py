@@ -6,6 +6,7 @@ Each test replays the attack against the real Elasticsearch and the real applica
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import json
 import logging
@@ -37,6 +38,7 @@ from search_api.roles import Role
 from search_api.tokens import COOKIE_NAME
 from search_api.users import DEMO_PASSWORD, UserStore, seed_demo_users
 from tests.api.conftest import PURPOSE, audit_records, auth
+from tests.api.test_gunicorn import start_gunicorn
 
 # The texts of the issue and their neighbours: none can become a plate, or each has a huge
 # space of OCR substitutions within the largest max_cost.
@@ -503,3 +505,46 @@ def test_journal_segments_and_crops_are_for_the_service_user_only(tmp_path: Path
     while directory != tmp_path:
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
         directory = directory.parent
+
+
+def test_one_user_cannot_hold_every_live_alert_stream(api_app: Flask, es_settings: Settings) -> None:
+    # Before: one operator token could open all 12 stream slots for an hour; every other console
+    # then got 503. Against real gunicorn: one worker, 4 stream slots, 2 per user.
+    other = f"desk-{uuid.uuid4().hex[:8]}"
+    api_app.extensions["anpr"].users.add(other, DEMO_PASSWORD, Role.OPERATOR)
+    port, process = start_gunicorn(
+        es_settings,
+        ANPR_API__WORKERS="1",
+        ANPR_API__THREADS="8",
+        ANPR_API__MAX_STREAMS_PER_WORKER="4",
+        ANPR_API__MAX_STREAMS_PER_USER="2",
+    )
+    opened: list[http.client.HTTPConnection] = []
+    try:
+        token = {name: _login(port, name) for name in ("operator", other)}
+
+        def open_stream(name: str) -> http.client.HTTPResponse:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/v1/alerts/stream", headers={"Authorization": f"Bearer {token[name]}"})
+            opened.append(conn)
+            return conn.getresponse()
+
+        assert [open_stream("operator").status for _ in range(2)] == [200, 200]
+        refused = open_stream("operator")
+        assert refused.status == 429 and refused.getheader("Retry-After") == "5"
+        assert json.loads(refused.read())["error"] == "too_many_streams_for_user"
+        # Another console still gets its stream: the slots are not all one user's.
+        assert open_stream(other).status == 200
+    finally:
+        for conn in opened:
+            conn.close()
+        process.stop()
+
+
+def _login(port: int, username: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = json.dumps({"username": username, "password": DEMO_PASSWORD})
+    conn.request("POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"})
+    token = json.loads(conn.getresponse().read())["token"]
+    conn.close()
+    return str(token)
