@@ -12,6 +12,7 @@ from anpr_core.elastic.client import make_client
 from anpr_core.journal import JournalReader
 from anpr_core.settings import Settings
 from indexer.consumer import ReadIndexer, tune_garbage_collector
+from indexer.corrections import CorrectionRematcher
 from indexer.mqtt import CameraStatusPublisher, MqttPublisher
 from indexer.outbox import DeliveryOutbox
 
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         client, JournalReader(settings.paths.journal), prefix, batch_size=args.batch_size,
         on_alerts=outbox.enqueue,
     )  # fmt: skip
+    # Reads a person corrected in the API: the watchlist again, on the corrected text.
+    rematcher = CorrectionRematcher(client, prefix, lambda: indexer.watchlist, outbox.enqueue)
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
     stopping = False
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ES_FAILURES.inc(stats.failed_attempts - seen[3])
         seen = (stats.indexed, stats.alerts, stats.quarantined, stats.failed_attempts)
         JOURNAL_LAG.set(indexer.reader.lag_bytes())
+        rematcher.maybe_rematch()
         if camera_status is not None:
             camera_status.maybe_publish()
     indexer.close()  # commit the batch in flight, so a restart does not replay it

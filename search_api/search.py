@@ -87,7 +87,9 @@ def plate_clause(q: ReadSearchQuery, confusion: ConfusionModel) -> tuple[dict[st
     pattern = PlatePattern.compile(q.plate)
     kind = pattern.kind
     if kind is PatternKind.EXACT:
-        return {"term": {"plate": pattern.text}}, []
+        # A corrected read is found by its corrected text and by what the recogniser had read.
+        either = [{"term": {"plate": pattern.text}}, {"term": {"original_plate": pattern.text}}]
+        return {"bool": {"should": either, "minimum_should_match": 1}}, []
     if kind is PatternKind.PREFIX:
         return {"prefix": {"plate": pattern.fixed_text}}, []
     if kind is PatternKind.SUFFIX:
