@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from anpr.launcher import LaunchError, Process, anpr_command, group_cpu_seconds, pid_cpu_seconds
+from anpr.launcher import LaunchError, Process, anpr_command, group_cpu_seconds, pid_cpu_seconds, wait_ready
 from anpr_core.settings import PROJECT_ROOT
 from search_api.users import DEMO_PASSWORD
 
@@ -87,17 +87,7 @@ class Services:
 
     def wait_ready(self, what: str, ready: Callable[[], bool], timeout: float) -> None:
         """Poll `ready` (OSError counts as not yet) while every service stays alive."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if ready():
-                    return
-            except OSError:
-                pass
-            self.check_alive()
-            if time.monotonic() > deadline:
-                raise HarnessError(f"{what} not ready after {timeout:.0f} s\n{self.logs()}")
-            time.sleep(0.3)
+        wait_ready(ready, timeout, what, self.check_alive, self.logs, poll_s=0.3)
 
 
 def camera_health(port: int) -> list[dict[str, Any]]:

@@ -178,18 +178,33 @@ class Process:
 
     def wait_ready(self, ready: Callable[[], bool], timeout_s: float, what: str | None = None) -> None:
         """Poll `ready` (an OSError counts as not yet) while the process stays alive."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                if ready():
-                    return
-            except OSError:
-                pass
-            if not self.alive():
-                raise LaunchError(f"{self.name} exited with {self.returncode}\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise LaunchError(f"{what or self.name} not ready after {timeout_s:.0f} s\n{self.log_tail()}")
-            time.sleep(0.2)
+        wait_ready(ready, timeout_s, what or self.name, self.check_alive, self.log_tail)
+
+    def check_alive(self) -> None:
+        if not self.alive():
+            raise LaunchError(f"{self.name} exited with {self.returncode}\n{self.log_tail()}")
+
+
+def wait_ready(
+    ready: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    check_alive: Callable[[], None],
+    logs: Callable[[], str],
+    poll_s: float = 0.2,
+) -> None:
+    """Poll `ready` (an OSError counts as not yet); `check_alive` raises if a process died."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        check_alive()
+        if time.monotonic() > deadline:
+            raise LaunchError(f"{what} not ready after {timeout_s:.0f} s\n{logs()}")
+        time.sleep(poll_s)
 
 
 @dataclass

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from anpr.bench import machine
 from anpr.harness import (
     AlertStream,
     Api,
@@ -397,15 +397,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     result = {
         "machine": {
-            "cpus": os.cpu_count(),
-            "model": next(
-                (
-                    ln.split(":", 1)[1].strip()
-                    for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")
-                ),
-                None,
-            ),
+            **machine(),
             "load_average_start": load0,
             "load_average_end": load1,
             "load_1min_each_minute": load_samples,

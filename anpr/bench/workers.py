@@ -21,6 +21,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from anpr.bench import machine
 from anpr.launcher import Process, anpr_command, pid_cpu_seconds
 from anpr.simulator.truth import TruePass, load_truth, match
 from anpr_core.plates import InvalidPlate, parse_plate
@@ -211,17 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("frames", "processed_frames", "dropped_frames", "bad_frames", "errors", "reconnects")
     }
     result = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "model": next(
-                (
-                    ln.split(":", 1)[1].strip()
-                    for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                    if ln.startswith("model name")
-                ),
-                None,
-            ),
-        },
+        "machine": machine(),
         "config": vars(args) | {"out": str(args.out)},
         "wall_s": round(wall, 1),
         "cpu_cores_used": {k: round(v / wall, 3) for k, v in cpu.items()},
