@@ -10,6 +10,8 @@ fields are cached by the builder, and documents are encoded with orjson into NDJ
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import random
 import time
@@ -22,11 +24,25 @@ from typing import Any
 import orjson
 from elasticsearch import Elasticsearch
 
+from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import reads_alias, reads_index
 from anpr_core.elastic.mappings import ensure_indices, ensure_read_index
 from anpr_core.plates import parse_plate, random_plate
 from anpr_core.reads import GeoPoint, PlateRead, make_read_id
+from anpr_core.settings import load_settings
 from indexer.documents import read_document
+from indexer.retention import RetentionReport, compute_cutoffs, merge_ended_months
+
+SEED_READS_USAGE = """Bulk-load synthetic reads for the API benchmarks, under their own index prefix.
+
+    scripts/seed_reads --reads 10000000 --days 90 --cameras 45 --prefix bench
+    scripts/seed_reads --reads 20000 --days 3 --prefix benchci     # the bounded CI version
+
+Run it with `nice`; 10 M reads take 10-25 minutes on 2 cores. `--drop` deletes the prefix's
+read indices first. Afterwards the indices of ended months are merged to one segment, as the
+daily retention run does in service (`indexer.retention.merge_ended_months`), so benchmarks see
+the steady-state layout; `--no-merge` leaves them as bulk loading left them.
+"""
 
 CENTRE = (37.5665, 126.9780)  # Seoul City Hall
 
@@ -222,3 +238,37 @@ def index_size(es: Elasticsearch, prefix: str) -> dict[str, float]:
         "store_bytes": size,
         "mib_per_million_reads": round(size / max(docs, 1) * 1_000_000 / 2**20, 1),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`scripts/seed_reads`: see its usage (--help)."""
+    parser = argparse.ArgumentParser(
+        description=SEED_READS_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reads", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--cameras", type=int, default=45)
+    parser.add_argument("--plates", type=int, default=0, help="distinct plates (default reads / 20)")
+    parser.add_argument("--prefix", default="bench", help="index prefix; never the service's own")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--drop", action="store_true", help="delete this prefix's read indices first")
+    parser.add_argument("--no-merge", action="store_true", help="do not merge the ended months' indices")
+    args = parser.parse_args(argv)
+    settings = load_settings(elasticsearch={"index_prefix": args.prefix})
+    if args.prefix == load_settings().index_prefix:
+        parser.error("--prefix must differ from the service's index prefix (keep benchmark data apart)")
+    es = make_client(settings, request_timeout=120)
+    if args.drop:
+        for index in es.indices.get(index=f"{args.prefix}-reads-*", expand_wildcards="all").body:
+            es.indices.delete(index=index)
+    plates = args.plates or max(100, args.reads // 20)
+    result = seed(es, args.prefix, reads=args.reads, days=args.days, camera_count=args.cameras, plates=plates,
+                  seed_value=args.seed)  # fmt: skip
+    if not args.no_merge:
+        now = datetime.now(UTC)
+        report = RetentionReport(now=now, cutoffs=compute_cutoffs(settings.retention, now))
+        merge_ended_months(es, args.prefix, now, report)
+        result["merged_indices"] = report.merged_indices
+    result.update(index_size(es, args.prefix))
+    print(json.dumps(result))
+    return 0
