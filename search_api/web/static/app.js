@@ -13,10 +13,9 @@ const VIEWS = {
   operator: ["alerts", "cameras"],
   investigator: ["search", "route", "cameras"],
   analyst: ["search", "route", "cameras"],
-  admin: ["cameras"],
+  admin: ["deliveries", "cameras"],
 };
 const EXPORTERS = new Set(["analyst"]);
-const LIVE_REASON = { purpose: "실시간 수배 차량 경보 확인", case_number: "LIVE-ALERT" };
 
 function showMessage(text, kind = "error") {
   const box = $("#message");
@@ -51,6 +50,7 @@ function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
   for (const button of document.querySelectorAll("#nav [data-view]")) button.classList.toggle("active", button.dataset.view === view);
   if (view === "cameras") loadCameras().catch(fail);
+  if (view === "deliveries") loadDeliveries().catch(fail);
   if (view === "alerts") drawAlertMap();
   maps[view]?.refresh();
 }
@@ -149,12 +149,16 @@ async function loadAlerts() {
   renderAlerts();
 }
 
-function cropImage(readId, reason) {
+// Investigators fetch a read's crop with their purpose; operators get the crop of a hit through
+// its alert (the crop is part of the alert shown to control staff; each view is audited).
+function cropImage(readId, reason, alertId) {
   const img = document.createElement("img");
   img.className = "crop";
   img.alt = "";
   img.loading = "lazy";
-  img.src = apiUrl(`/reads/${encodeURIComponent(readId)}/crop`, reason);
+  img.src = alertId
+    ? apiUrl(`/alerts/${encodeURIComponent(alertId)}/crop`)
+    : apiUrl(`/reads/${encodeURIComponent(readId)}/crop`, reason);
   img.onerror = () => img.classList.add("missing");
   return img;
 }
@@ -170,7 +174,7 @@ function alertItem(alert) {
   item.className = `alert ${alert.acknowledged ? "acked" : "open"}`;
   item.dataset.alertId = alert.alert_id;
   item.dataset.plate = alert.plate;
-  if (alert.crop_ref) item.append(cropImage(alert.read_id, LIVE_REASON));
+  if (alert.crop_ref) item.append(cropImage(alert.read_id, null, alert.alert_id));
   const text = document.createElement("div");
   text.innerHTML = "<span class=plate></span> <span class=kind></span><br><span class=where></span> · <time></time><br><span class=why></span>";
   text.querySelector(".plate").textContent = alert.plate;
@@ -190,7 +194,11 @@ function alertItem(alert) {
     button.className = "ack";
     button.textContent = t("ack");
     button.onclick = () => acknowledge(alert);
-    item.append(button);
+    const wrong = document.createElement("button");
+    wrong.className = "correct";
+    wrong.textContent = t("wrong_read");
+    wrong.onclick = () => correctRead(alert);
+    item.append(wrong, button);
   }
   return item;
 }
@@ -386,6 +394,62 @@ async function exportSearch(format) {
   } catch (error) {
     fail(error);
   }
+}
+
+// ---- read correction (operators on their alerts, investigators on any read) ------------------
+async function correctRead(alert) {
+  const dialog = $("#correct-dialog");
+  dialog.querySelector("[name=plate]").value = alert.plate;
+  dialog.querySelector("[name=reason]").value = "";
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  if (dialog.returnValue !== "ok") return;
+  const plate = dialog.querySelector("[name=plate]").value.trim();
+  const reason = dialog.querySelector("[name=reason]").value.trim();
+  try {
+    const result = await apiJson(`/reads/${encodeURIComponent(alert.read_id)}/correction`, {
+      method: "POST",
+      body: { plate, reason },
+    });
+    showMessage(t("corrected", { from: result.original_plate, to: result.plate }), "info");
+  } catch (error) {
+    fail(error);
+  }
+}
+
+// ---- alert delivery: dead letters (admin) ---------------------------------------------------
+async function loadDeliveries() {
+  const { deliveries, total } = await apiJson("/deliveries", { params: { state: "dead", size: 200 } });
+  $("#deliveries-summary").textContent = total ? t("dead_count", { n: total }) : t("no_dead_letters");
+  $("#deliveries tbody").replaceChildren(
+    ...deliveries.map((delivery) => {
+      const row = document.createElement("tr");
+      row.dataset.deliveryId = delivery.delivery_id;
+      const cells = [delivery.alert_id, delivery.target, delivery.attempts, delivery.last_error ?? "",
+        delivery.updated_at ? formatTime(delivery.updated_at) : ""].map((value) => {
+        const cell = document.createElement("td");
+        cell.textContent = String(value);
+        return cell;
+      });
+      const retry = document.createElement("button");
+      retry.className = "retry";
+      retry.textContent = t("retry");
+      retry.onclick = async () => {
+        try {
+          await api(`/deliveries/${encodeURIComponent(delivery.delivery_id)}/retry`, { method: "POST" });
+          showMessage(t("retried"), "info");
+          row.remove();
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const actions = document.createElement("td");
+      actions.append(retry);
+      row.append(...cells, actions);
+      return row;
+    }),
+  );
 }
 
 // ---- wiring --------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ const TEXT = {
     map_unavailable: "지도를 사용할 수 없습니다 (지도 라이브러리 파일 없음: scripts/setup 실행 필요). 목록은 그대로 사용할 수 있습니다.",
     timeline_hint: "항목을 누르면 지도에서 위치를 보여 줍니다.", connecting: "연결 중",
     logout_failed: "로그아웃 요청이 서버에 닿지 않았습니다. 브라우저를 닫아 세션을 끝내십시오.",
+    nav_deliveries: "경보 전송", dead_letters: "전송 실패 경보 (웹훅·MQTT)", alert: "경보", target: "대상",
+    attempts: "시도", last_error: "마지막 오류", retry: "다시 보내기", no_dead_letters: "전송 실패 경보가 없습니다.",
+    dead_count: "전송 실패 {n}건", retried: "다시 보내도록 예약했습니다.", correct_title: "판독 정정",
+    correct_plate: "올바른 번호판", correct_reason: "정정 사유", correct: "정정", wrong_read: "판독 정정",
+    corrected: "정정 완료: {from} → {to}",
   },
   en: {
     title: "ANPR control room", nav_alerts: "Live alerts", nav_search: "Search", nav_route: "Route",
@@ -39,6 +44,11 @@ const TEXT = {
     map_unavailable: "The map is unavailable (map library files missing: run scripts/setup). The lists still work.",
     timeline_hint: "Click an entry to show it on the map.", connecting: "connecting",
     logout_failed: "The logout request did not reach the server. Close the browser to end the session.",
+    nav_deliveries: "Alert delivery", dead_letters: "Undelivered alerts (webhooks, MQTT)", alert: "Alert",
+    target: "Destination", attempts: "Attempts", last_error: "Last error", retry: "Send again",
+    no_dead_letters: "No undelivered alerts.", dead_count: "{n} undelivered", retried: "Scheduled to send again.",
+    correct_title: "Correct the read", correct_plate: "Right plate", correct_reason: "Reason",
+    correct: "Correct", wrong_read: "Wrong read", corrected: "Corrected: {from} → {to}",
   },
 };
 
