@@ -95,6 +95,8 @@ class PathsSettings(_Section):
     var_dir: Path = PROJECT_ROOT / "var"
     journal_dir: Path | None = None
     crop_dir: Path | None = None
+    # The API's audit records wait here (one file per worker, 0600) until Elasticsearch has them.
+    audit_journal_dir: Path | None = None
     # The real labelled data (not redistributed): plates/, scenes/ with their labels.
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     # A folder with NanumGothicBold.ttf for the plate renderer and the PDF report; None: the
@@ -104,6 +106,10 @@ class PathsSettings(_Section):
     @property
     def journal(self) -> Path:
         return self.journal_dir or self.var_dir / "journal"
+
+    @property
+    def audit_journal(self) -> Path:
+        return self.audit_journal_dir or self.var_dir / "audit-journal"
 
     @property
     def crops(self) -> Path:
