@@ -268,7 +268,7 @@ class DeliveryOutbox:
             log.exception("delivery %s failed unexpectedly", delivery_id)
             outcome = Outcome(False, None, f"{type(exc).__name__}: {exc}")
         attempts = int(doc.get("attempts", 0)) + 1
-        now = now_utc()
+        now, settled = now_utc(), time.monotonic()  # back-off counts from here, not after the write
         update: dict[str, Any] = {"attempts": attempts, "updated_at": now.isoformat(),
                                   "last_status": outcome.status, "last_error": outcome.error}  # fmt: skip
         retry_in: float | None = None
@@ -304,6 +304,6 @@ class DeliveryOutbox:
                 self._recent[delivery_id] = time.monotonic()
             else:
                 self._docs[delivery_id] = {**doc, **update}
-                heapq.heappush(self._due, (time.monotonic() + retry_in, delivery_id))
+                heapq.heappush(self._due, (settled + retry_in, delivery_id))
             PENDING.set(len(self._docs))
             self._wake.notify_all()
