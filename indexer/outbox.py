@@ -129,7 +129,8 @@ class DeliveryOutbox:
         alerts = list(alerts)
         if not alerts:
             return 0
-        subscriptions = self.subscriptions(force=True)
+        # At most `subscriptions_refresh_s` (2 s) old: a new subscription gets alerts from then on.
+        subscriptions = self.subscriptions()
         created_at = now_utc().isoformat()
         docs: list[dict[str, Any]] = []
         for alert in alerts:
