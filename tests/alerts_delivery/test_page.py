@@ -113,3 +113,38 @@ def test_admin_sees_an_undelivered_alert_and_sends_it_again(
     finally:
         outbox.stop()
         down.stop()
+
+
+def test_investigator_reviews_low_confidence_reads_on_the_page(
+    page: Any, es_client: Elasticsearch, dl_settings: Settings, tmp_path: Path
+) -> None:
+    prefix = dl_settings.index_prefix
+    unsure = [a_read(f"2{i}루730{i}", "cam-01", crop_ref=f"cam-01/2{i}루730{i}.jpg") for i in range(2)]
+    unsure = [r.model_copy(update={"confidence": 0.11 + 0.01 * i}) for i, r in enumerate(unsure)]
+    for read in unsure:
+        crop_file(dl_settings, read.crop_ref or "")
+    index_reads(es_client, prefix, tmp_path, unsure, DeliveryOutbox(es_client, prefix, dl_settings.webhooks))
+    es_client.indices.refresh(index=f"{prefix}-reads")
+    log_in(page, "investigator")
+    page.click("#nav [data-view=review]")
+    page.fill("#review-form [name=camera_id]", "cam-01")
+    page.fill("#review-form [name=max_confidence]", "0.15")
+    page.fill("#review-form [name=purpose]", "수사")
+    page.fill("#review-form [name=case_number]", "2026-아산-0042")
+    page.click("#review-form button[type=submit]")
+    first = page.locator(f"#review tr[data-read-id='{unsure[0].read_id}']")
+    second = page.locator(f"#review tr[data-read-id='{unsure[1].read_id}']")
+    first.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=first.locator("img.crop").element_handle())  # fmt: skip
+    first.locator("button.confirm").click()
+    first.wait_for(state="detached")
+    second.locator("button.correct").click()
+    page.fill("#correct-dialog [name=plate]", "21루7309")
+    page.fill("#correct-dialog [name=reason]", "흐린 이미지, 마지막 숫자 9")
+    page.click("#correct-dialog button[value=ok]")
+    second.wait_for(state="detached")
+    source = es_client.search(index=f"{prefix}-reads", query={"ids": {"values": [unsure[1].read_id]}})
+    doc = source["hits"]["hits"][0]["_source"]
+    assert (doc["plate"], doc["original_plate"], doc["reviewed"]) == ("21루7309", "21루7301", "corrected")
+    assert [url for status, url in page.statuses if status == 403] == []

@@ -11,7 +11,7 @@ const maps = { alerts: null, route: null, cameras: null };
 // What each role may open: mirrors search_api/roles.py, so nobody is shown a view that answers 403.
 const VIEWS = {
   operator: ["alerts", "cameras"],
-  investigator: ["search", "route", "cameras"],
+  investigator: ["search", "route", "review", "cameras"],
   analyst: ["search", "route", "cameras"],
   admin: ["deliveries", "cameras"],
 };
@@ -397,25 +397,80 @@ async function exportSearch(format) {
 }
 
 // ---- read correction (operators on their alerts, investigators on any read) ------------------
-async function correctRead(alert) {
+async function correctRead(read) {
   const dialog = $("#correct-dialog");
-  dialog.querySelector("[name=plate]").value = alert.plate;
+  dialog.querySelector("[name=plate]").value = read.plate;
   dialog.querySelector("[name=reason]").value = "";
   dialog.returnValue = "";
   dialog.showModal();
   await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
-  if (dialog.returnValue !== "ok") return;
+  if (dialog.returnValue !== "ok") return false;
   const plate = dialog.querySelector("[name=plate]").value.trim();
   const reason = dialog.querySelector("[name=reason]").value.trim();
   try {
-    const result = await apiJson(`/reads/${encodeURIComponent(alert.read_id)}/correction`, {
+    const result = await apiJson(`/reads/${encodeURIComponent(read.read_id)}/correction`, {
       method: "POST",
       body: { plate, reason },
     });
     showMessage(t("corrected", { from: result.original_plate, to: result.plate }), "info");
+    return true;
+  } catch (error) {
+    fail(error);
+    return false;
+  }
+}
+
+// ---- review queue: low-confidence reads to confirm or correct (investigators) ----------------
+async function loadReview(event) {
+  event?.preventDefault();
+  const form = new FormData($("#review-form"));
+  const params = {
+    purpose: form.get("purpose").trim(),
+    case_number: form.get("case_number").trim(),
+    max_confidence: form.get("max_confidence"),
+    camera_id: String(form.get("camera_id") ?? "").split(",").map((c) => c.trim()).filter(Boolean),
+  };
+  if (params.purpose.length < 2 || params.case_number.length < 3) {
+    showMessage(t("need_reason"));
+    return;
+  }
+  try {
+    const { reads } = await apiJson("/review", { params });
+    $("#review-summary").textContent = reads.length ? t("review_count", { n: reads.length }) : t("no_results");
+    $("#review tbody").replaceChildren(...reads.map((read) => reviewRow(read, reasonOnly(params))));
   } catch (error) {
     fail(error);
   }
+}
+
+function reviewRow(read, reason) {
+  const row = document.createElement("tr");
+  row.dataset.readId = read.read_id;
+  const cells = Array.from({ length: 6 }, () => document.createElement("td"));
+  if (read.crop_ref) cells[0].append(cropImage(read.read_id, reason));
+  cells[1].textContent = read.plate;
+  cells[2].textContent = cameraName(read.camera_id);
+  cells[3].textContent = formatTime(read.best_seen);
+  cells[4].textContent = Number(read.confidence).toFixed(2);
+  const confirm = document.createElement("button");
+  confirm.className = "confirm";
+  confirm.textContent = t("confirm");
+  confirm.onclick = async () => {
+    try {
+      await api(`/reads/${encodeURIComponent(read.read_id)}/confirm`, { method: "POST", body: {} });
+      showMessage(t("confirmed", { plate: read.plate }), "info");
+      row.remove();
+    } catch (error) {
+      fail(error);
+    }
+  };
+  const wrong = document.createElement("button");
+  wrong.className = "correct";
+  wrong.textContent = t("wrong_read");
+  wrong.onclick = async () => (await correctRead(read)) && row.remove();
+  cells[5].append(confirm, wrong);
+  row.append(...cells);
+  return row;
 }
 
 // ---- alert delivery: dead letters (admin) ---------------------------------------------------
@@ -460,6 +515,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   applyTranslations();
   $("#login-form").addEventListener("submit", login);
   $("#search-form").addEventListener("submit", search);
+  $("#review-form").addEventListener("submit", loadReview);
   for (const button of document.querySelectorAll("[data-export]")) button.onclick = () => exportSearch(button.dataset.export);
   for (const button of document.querySelectorAll("#nav [data-view]")) button.onclick = () => show(button.dataset.view);
   $("#logout").onclick = () => endSession();

@@ -22,7 +22,8 @@ const TEXT = {
     attempts: "시도", last_error: "마지막 오류", retry: "다시 보내기", no_dead_letters: "전송 실패 경보가 없습니다.",
     dead_count: "전송 실패 {n}건", retried: "다시 보내도록 예약했습니다.", correct_title: "판독 정정",
     correct_plate: "올바른 번호판", correct_reason: "정정 사유", correct: "정정", wrong_read: "판독 정정",
-    corrected: "정정 완료: {from} → {to}",
+    corrected: "정정 완료: {from} → {to}", nav_review: "판독 검토", max_confidence: "신뢰도 미만",
+    load_review: "검토 목록", confirm: "맞음", review_count: "검토할 판독 {n}건", confirmed: "확인 완료: {plate}",
   },
   en: {
     title: "ANPR control room", nav_alerts: "Live alerts", nav_search: "Search", nav_route: "Route",
@@ -49,6 +50,8 @@ const TEXT = {
     no_dead_letters: "No undelivered alerts.", dead_count: "{n} undelivered", retried: "Scheduled to send again.",
     correct_title: "Correct the read", correct_plate: "Right plate", correct_reason: "Reason",
     correct: "Correct", wrong_read: "Wrong read", corrected: "Corrected: {from} → {to}",
+    nav_review: "Review reads", max_confidence: "Confidence below", load_review: "Load queue", confirm: "Right",
+    review_count: "{n} reads to review", confirmed: "Confirmed: {plate}",
   },
 };
 
