@@ -8,7 +8,10 @@ Plate reads and their crop images are kept ``retention.read_days`` (default 30),
   query (about one day's reads per daily run);
 - crop folders (``crops/YYYY/MM/DD``) of days older than the cut-off are deleted; on the boundary
   day, the crops of the reads deleted by query and any crop written before the cut-off go too;
-- alerts with ``created_at`` before their cut-off are deleted by query;
+- alerts with ``created_at`` before their cut-off are deleted by query, and so are their outbox
+  entries (``<prefix>-deliveries``, which carry the alert); read corrections
+  (``<prefix>-corrections``, with the plates) go with the reads, by ``at`` before the read cut-off
+  (the audit records of the corrections stay for the audit period);
 - monthly audit indices whose whole month is older than the audit cut-off are deleted; in the
   boundary month's index the records before the cut-off are deleted by query.
 
@@ -43,7 +46,13 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, helpers
 from elasticsearch.helpers import ScanError
 
-from anpr_core.elastic.indices import alerts_index, audit_index, reads_index
+from anpr_core.elastic.indices import (
+    alerts_index,
+    audit_index,
+    corrections_index,
+    deliveries_index,
+    reads_index,
+)
 from anpr_core.settings import RetentionSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +102,8 @@ class RetentionReport:
     crop_dirs: list[str] = field(default_factory=list)  # whole days, relative to the crop root
     crop_files: int = 0  # every crop file, in whole days and on the boundary day
     alerts: int = 0
+    deliveries: int = 0  # alert outbox entries (webhook / MQTT delivery states with the alert)
+    corrections: int = 0
     audit_indices: list[str] = field(default_factory=list)
     audit_records: int = 0  # deleted by query from the boundary month's index
     errors: list[str] = field(default_factory=list)
@@ -106,6 +117,8 @@ class RetentionReport:
             "crop_dirs": len(self.crop_dirs),
             "crop_files": self.crop_files,
             "alerts": self.alerts,
+            "deliveries": self.deliveries,
+            "corrections": self.corrections,
             "audit_indices": len(self.audit_indices),
             "audit_records": self.audit_records,
         }
@@ -301,6 +314,15 @@ def merge_ended_months(client: Elasticsearch, prefix: str, now: datetime, report
 
 def expire_alerts(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> None:
     report.alerts += _delete_older(client, alerts_index(prefix), "created_at", cutoff, "alerts", report)
+    report.deliveries += _delete_older(
+        client, deliveries_index(prefix), "created_at", cutoff, "alert deliveries", report
+    )
+
+
+def expire_corrections(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> None:
+    report.corrections += _delete_older(
+        client, corrections_index(prefix), "at", cutoff, "corrections", report
+    )
 
 
 def expire_audit(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> None:
@@ -470,6 +492,7 @@ def run_retention(
     crop_refs = expire_reads(client, prefix, cutoffs.reads, report)
     expire_crops(settings.paths.crops, cutoffs.reads, crop_refs, report)
     expire_alerts(client, prefix, cutoffs.alerts, report)
+    expire_corrections(client, prefix, cutoffs.reads, report)
     expire_audit(client, prefix, cutoffs.audit, report)
     merge_ended_months(client, prefix, now, report)
     if not dry_run:

@@ -15,7 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch, helpers
 
 from anpr.launcher import Process, anpr_command
-from anpr_core.elastic.indices import alerts_index, audit_pattern
+from anpr_core.elastic.indices import alerts_index, audit_pattern, corrections_index, deliveries_index
 from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.settings import Settings, load_settings
 from indexer.retention import Cutoffs, compute_cutoffs, run_retention
@@ -100,6 +100,19 @@ def _seed_elasticsearch(client: Elasticsearch, p: str, other: str) -> None:
         (alerts_index(p), "a3", {"alert_id": "a3", "created_at": "2025-11-23T10:31:00Z"}),
         (alerts_index(p), "a4", {"alert_id": "a4", "created_at": "2026-11-01T00:00:00Z"}),
         (alerts_index(other), "oa", {"alert_id": "oa", "created_at": "2020-01-01T00:00:00Z"}),
+        # the alert outbox goes with the alerts; read corrections with the reads
+        (
+            deliveries_index(p),
+            "d1",
+            {"alert_id": "a1", "state": "delivered", "created_at": "2025-11-01T00:00:00Z"},
+        ),
+        (
+            deliveries_index(p),
+            "d4",
+            {"alert_id": "a4", "state": "delivered", "created_at": "2026-11-01T00:00:00Z"},
+        ),
+        (corrections_index(p), "c1", {"read_id": "r1", "at": "2026-10-01T00:00:00Z"}),
+        (corrections_index(p), "c6", {"read_id": "r6", "at": "2026-11-23T10:00:00Z"}),
         # audit months: two whole months past, the boundary month, recent ones, look-alikes
         (f"{p}-audit-2024.09", "u1", {"at": "2024-09-15T00:00:00Z", "user": "kim"}),
         (f"{p}-audit-2024.10", "u2", {"at": "2024-10-31T23:59:59Z", "user": "kim"}),
@@ -156,6 +169,8 @@ EXPECTED_COUNTS = {
     "crop_dirs": 4,
     "crop_files": 6,
     "alerts": 2,
+    "deliveries": 1,
+    "corrections": 1,
     "audit_indices": 2,
     "audit_records": 1,
 }
@@ -182,6 +197,8 @@ def test_retention_removes_exactly_what_is_past_its_period(
     assert _ids(es_client, f"{p}-reads") == {"r4", "r5", "r6", "r7"}  # the alias still serves the rest
     # Alerts and audit: by their own, longer periods.
     assert _ids(es_client, alerts_index(p)) == {"a3", "a4"}
+    assert _ids(es_client, deliveries_index(p)) == {"d4"}
+    assert _ids(es_client, corrections_index(p)) == {"c6"}
     assert _indices(es_client, f"{p}-audit-*") == {
         f"{p}-audit-2024.11", f"{p}-audit-2024.12", f"{p}-audit-2026.11", f"{p}-audit-archive",
     }  # fmt: skip
@@ -233,6 +250,8 @@ def test_retention_removes_exactly_what_is_past_its_period(
             ("crop folder", "2026/10/23"),
             ("crops", "2026/10/24"),
             ("alerts", alerts_index(p)),
+            ("alert deliveries", deliveries_index(p)),
+            ("corrections", corrections_index(p)),
             ("audit index", f"{p}-audit-2024.09"),
             ("audit index", f"{p}-audit-2024.10"),
             ("audit records", f"{p}-audit-2024.11"),
