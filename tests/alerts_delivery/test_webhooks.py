@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
+from prometheus_client import REGISTRY
 
 from anpr_core.settings import Settings
 from indexer.outbox import DeliveryOutbox
@@ -46,6 +47,8 @@ def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(
     prefix = dl_settings.index_prefix
     watch(es_client, prefix, "12가3456")
     sub = subscribe(es_client, prefix, receiver.url, SECRET)
+    delivered = {"target": "webhook", "outcome": "delivered"}
+    before = REGISTRY.get_sample_value("anpr_alert_deliveries_total", delivered) or 0
     assert index_reads(es_client, prefix, tmp_path, [a_read("12가3456")], outbox) == 1
     wait_for(lambda: receiver.answered_ok, 5, "webhook received")
     got = receiver.answered_ok[0]
@@ -63,6 +66,9 @@ def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(
         "state",
     )
     assert done
+    # The indexer's /metrics: deliveries by outcome, and alert → delivered latency.
+    assert REGISTRY.get_sample_value("anpr_alert_deliveries_total", delivered) == before + 1
+    assert (REGISTRY.get_sample_value("anpr_alert_delivery_seconds_count", {"target": "webhook"}) or 0) >= 1
 
 
 def test_filters_by_priority_and_camera(
@@ -153,6 +159,9 @@ def test_receiver_down_dead_letters_visible_in_the_api_and_redelivered(
 
         letters = wait_for(dead, 15, "dead letter after webhooks.max_attempts (4)")
         letter = letters[0]
+        assert (
+            REGISTRY.get_sample_value("anpr_alert_deliveries_dead_total", {"target": "webhook"}) or 0
+        ) >= 1
         assert letter["attempts"] == 4 and "payload" not in letter
         assert client.get("/api/v1/deliveries", headers=bearer(dl_tokens, "operator")).status_code == 403
         down.start()  # the centre's endpoint is back; the administrator sends the alert again
