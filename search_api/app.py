@@ -109,7 +109,7 @@ def create_app(
         users=users,
         signer=TokenSigner(secret_key(settings), settings.api.session_minutes * 60),
         sessions=SessionGate(users, recheck_s=settings.api.session_recheck_s),
-        audit=AuditLog(client, prefix),
+        audit=AuditLog(client, prefix, settings.paths.audit_journal),
         login_limiter=LoginRateLimiter(
             max_failures=settings.api.login_max_failures,
             window_s=settings.api.login_window_s,

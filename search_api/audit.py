@@ -1,38 +1,42 @@
 """The PIPA access log: one record per API access, written to the monthly audit index.
 
-A record is in Elasticsearch before the response it describes leaves the worker: `record`
-waits until its bulk write is acknowledged (Elasticsearch fsyncs its translog before it
-answers), so killing a worker (kill -9) mid-burst loses no access that a client saw answered.
-Writes are group-committed: one writer thread per worker sends whatever records are waiting in
-one bulk request, so concurrent requests share a round trip instead of paying one each. A
-record that cannot be written is logged as an error with the record, and `record` says so: the
-app then refuses to hand out the data (503) rather than answer unaudited.
+A record is durable before the response it describes leaves the worker: `record` appends it to
+the worker's own local journal file (one `write`, into the kernel's page cache, so a killed
+worker — kill -9 — loses nothing), and a shipper thread bulk-writes the file to Elasticsearch
+every `ship_interval_s` (0.5 s) and deletes it once every record is acknowledged. Records get
+ids from their file and offset and are created, not indexed, so a file sent twice (a crash
+between the bulk write and the delete) adds nothing. The file a process writes is held with
+`flock`; a file nobody holds belongs to a worker that died, and any process of the API (its
+replacement, another worker) sends it on. An Elasticsearch outage only makes the files wait.
+Waiting for Elasticsearch in every request instead would cost a bulk round trip and translog
+fsync per request (route p50 4.6 → 13 ms, throughput −45 % on the development machine).
+A record that cannot even be written locally is logged at ERROR level with the record, and
+`record` says so: the app then refuses to hand out the data (503) rather than answer unaudited.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import fcntl
+import itertools
 import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from elasticsearch import Elasticsearch
 
 from anpr_core.elastic.indices import audit_index, audit_pattern
+from anpr_core.journal import PRIVATE_FILE, private_directory
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Pending:
-    index: str
-    doc: dict[str, Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    ok: bool = False
 
 
 def audit_document(
@@ -73,69 +77,178 @@ def audit_document(
     }
 
 
+@dataclass
+class _JournalFile:
+    path: Path
+    fd: int  # open, flock'ed by this process until every record is in Elasticsearch
+
+
+SHIP_BATCH = 1000  # records per bulk request when a file is sent
+ORPHAN_SCAN_S = 10.0  # how often files of dead workers are looked for
+
+
 class AuditLog:
-    def __init__(self, client: Elasticsearch, prefix: str, write_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, client: Elasticsearch, prefix: str, journal_dir: Path, ship_interval_s: float = 0.5
+    ) -> None:
         self.client = client
         self.prefix = prefix
-        self.write_timeout_s = write_timeout_s
-        self._queue: list[_Pending] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._thread: threading.Thread | None = None
+        self.journal_dir = journal_dir
+        self.ship_interval_s = ship_interval_s
+        private_directory(journal_dir)
+        self._lock = threading.Lock()  # the current file and its writes
+        self._ship_lock = threading.Lock()  # one sender at a time per process
+        self._current: _JournalFile | None = None
+        self._unsent: list[_JournalFile] = []
         self._pid: int | None = None
+        self._thread: threading.Thread | None = None
+        self._names = itertools.count()
+        atexit.register(self._at_exit)
 
     def record(self, **fields: Any) -> bool:
-        """Write one record (fields of `audit_document`); True once Elasticsearch holds it."""
+        """Write one record (fields of `audit_document`); True once it is durable."""
         doc = audit_document(**fields)
-        pending = _Pending(audit_index(self.prefix, datetime.fromisoformat(doc["at"]).date()), doc)
-        with self._wake:
-            self._ensure_writer()
-            self._queue.append(pending)
-            self._wake.notify()
-        if not pending.done.wait(self.write_timeout_s):
-            log.error("audit write timed out; record follows")
+        index = audit_index(self.prefix, datetime.fromisoformat(doc["at"]).date())
+        line = orjson.dumps({"_index": index, "doc": doc}) + b"\n"
+        try:
+            with self._lock:
+                current = self._current_file()
+                if os.write(current.fd, line) != len(line):
+                    raise OSError("short write to the audit journal")
+        except OSError:
+            log.exception("audit record not written; record follows")
             log.error("audit-record %s", json.dumps(doc, ensure_ascii=False))
             return False
-        return pending.ok
+        self._ensure_shipper()
+        return True
 
     def flush(self, refresh: bool = False) -> int:
-        """Records are written before `record` returns; this only makes them searchable now."""
+        """Send every waiting record now (this process's and dead workers'); the count sent."""
+        sent = self._ship(orphans=True)
         if refresh:
             self.client.indices.refresh(index=audit_pattern(self.prefix), ignore_unavailable=True)
-        return 0
+        return sent
 
-    def _ensure_writer(self) -> None:
-        # Called with the lock held. A gunicorn worker is a fork: its writer is its own.
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+    # ---- the local journal ----------------------------------------------------------------
+    def _current_file(self) -> _JournalFile:
+        # Called with the lock held. A gunicorn worker is a fork: its files are its own.
+        if self._pid != os.getpid():
+            self._pid, self._current, self._unsent, self._thread = os.getpid(), None, [], None
+        if self._current is None:
+            name = f"{os.getpid()}-{time.time_ns()}-{next(self._names)}"
+            temporary = self.journal_dir / f"{name}.tmp"
+            fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, PRIVATE_FILE)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Locked before it has its final name: a scan for dead workers' files never sees it
+            # unlocked.
+            path = temporary.with_suffix(".jsonl")
+            os.rename(temporary, path)
+            self._current = _JournalFile(path, fd)
+        return self._current
+
+    def _ensure_shipper(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
             return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._thread.start()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="audit-shipper", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
+        last_scan = 0.0
         while True:
-            with self._wake:
-                while not self._queue:
-                    self._wake.wait()
-                batch, self._queue = self._queue, []
-            self._write(batch)
+            scan = time.monotonic() - last_scan >= ORPHAN_SCAN_S
+            try:
+                self._ship(orphans=scan)
+            except Exception:  # never let the shipper die; the files wait for the next round
+                log.exception("audit shipping failed; retrying")
+            if scan:
+                last_scan = time.monotonic()
+            time.sleep(self.ship_interval_s)
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _ship(self, orphans: bool) -> int:
+        with self._ship_lock:
+            with self._lock:
+                if self._pid == os.getpid() and self._current is not None:
+                    # The next record starts a new file; this one is sent whole.
+                    self._unsent.append(self._current)
+                    self._current = None
+                files, self._unsent = self._unsent, []
+            if orphans:
+                files += self._orphans()
+            sent, waiting = 0, []
+            for journal_file in files:
+                count = self._send(journal_file)
+                if count is None:
+                    waiting.append(journal_file)
+                else:
+                    sent += count
+            with self._lock:
+                self._unsent = waiting + self._unsent
+            return sent
+
+    def _orphans(self) -> list[_JournalFile]:
+        """Files whose writer died (nobody holds their lock), locked now by this process."""
+        found = []
+        # A .tmp file is one being created (locked, then renamed): only an old one is left over.
+        stale = time.time() - 60
+        leftovers = [p for p in self.journal_dir.glob("*.tmp") if _mtime(p) < stale]
+        for path in sorted(self.journal_dir.glob("*.jsonl")) + leftovers:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)  # a live process writes or sends it
+                continue
+            found.append(_JournalFile(path, fd))
+        return found
+
+    def _send(self, journal_file: _JournalFile) -> int | None:
+        """Bulk-create the file's records; delete the file. None if it must wait (ES down)."""
+        with open(journal_file.fd, "rb", closefd=False) as handle:
+            handle.seek(0)
+            data = handle.read()
         operations: list[dict[str, Any]] = []
-        for item in batch:
-            operations += [{"index": {"_index": item.index}}, item.doc]
-        try:
-            result = self.client.bulk(operations=operations)
-            outcomes = [next(iter(entry.values())) for entry in result["items"]]
-        except Exception:
-            log.exception("audit write failed; records follow")
-            outcomes = [{"status": 0} for _ in batch]
-        for item, outcome in zip(batch, outcomes, strict=True):
-            item.ok = int(outcome.get("status", 0)) < 300
-            if not item.ok:
+        offset = 0
+        for line in data.splitlines(keepends=True):
+            record_id = f"{journal_file.path.stem}-{offset}"
+            offset += len(line)
+            try:
+                item = orjson.loads(line)
+                operations += [{"create": {"_index": item["_index"], "_id": record_id}}, item["doc"]]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
                 log.error(
-                    "audit-record not written (%s) %s",
-                    outcome.get("error"),
-                    json.dumps(item.doc, ensure_ascii=False),
+                    "audit journal %s: unreadable line at %d: %r", journal_file.path, offset, line[:200]
                 )
-            item.done.set()
+        for start in range(0, len(operations), 2 * SHIP_BATCH):
+            chunk = operations[start : start + 2 * SHIP_BATCH]
+            try:
+                result = self.client.bulk(operations=chunk)
+            except Exception as exc:
+                log.warning("audit records wait for Elasticsearch: %s", exc)
+                return None
+            # 409: already there (the file was sent before and not yet deleted).
+            failed = [i for i in result["items"] if next(iter(i.values()))["status"] not in (200, 201, 409)]
+            if failed:
+                log.error("audit records refused, kept in %s: %s", journal_file.path, failed[:3])
+                return None
+        with contextlib.suppress(FileNotFoundError):  # another process sent it first
+            journal_file.path.unlink()
+        os.close(journal_file.fd)
+        return len(operations) // 2
+
+    def _at_exit(self) -> None:
+        try:
+            self._ship(orphans=False)
+        except Exception:  # at exit the files stay for the next process
+            log.exception("audit records left in %s", self.journal_dir)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         password_min_length=settings.api.password_min_length,
         password_min_score=settings.api.password_min_score,
     )
-    audit = AuditLog(es, settings.index_prefix)
+    audit = AuditLog(es, settings.index_prefix, settings.paths.audit_journal)
 
     def audited(status: int, **change: Any) -> None:
         # The command line changes users as the API does, so it leaves the same trail: who ran
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             path=f"anpr users {args.action}", query={}, purpose=None, case_number=None, result_count=None,
             status=status, client_address=socket.gethostname(), change={"action": args.action, **change},
         )  # fmt: skip
+        audit.flush()  # in Elasticsearch before the command returns (else the next API process sends it)
 
     if args.action == "list":
         for user in store.list():

@@ -28,7 +28,7 @@ class AuditQuery(TimeRange):
 @endpoint(bp, "/audit", roles=ADMINS, query=AuditQuery, summary="query the access log, newest first")
 def query_audit(q: AuditQuery) -> Response:
     ctx = services()
-    ctx.audit.flush(refresh=True)  # include this worker's buffered records
+    ctx.audit.flush(refresh=True)  # this worker's waiting records too (other workers: within 0.5 s)
     filters: list[dict[str, Any]] = []
     for field in ("user", "case_number", "endpoint", "outcome"):
         value = getattr(q, field)

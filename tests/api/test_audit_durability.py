@@ -53,7 +53,8 @@ def test_killing_a_worker_mid_burst_loses_no_access_record_of_an_answered_search
         for lane in lanes:
             lane.start()
         time.sleep(1.5)
-        for worker in _children(process.pid):
+        killed = _children(process.pid)
+        for worker in killed:
             os.kill(worker, signal.SIGKILL)
         time.sleep(3.0)  # the master starts a new worker; the burst goes on against it
     finally:
@@ -63,6 +64,7 @@ def test_killing_a_worker_mid_burst_loses_no_access_record_of_an_answered_search
         process.stop()
     assert len(answered) > 20
     recorded = {r["purpose"] for r in _all_records(api_app, case)}
+    print(f"{len(answered)} answered, {len(recorded)} recorded, killed {killed}")
     lost = [purpose for purpose in answered if purpose not in recorded]
     assert not lost, f"{len(lost)} of {len(answered)} answered searches have no access record"
 
