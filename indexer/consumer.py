@@ -77,9 +77,9 @@ class ReadIndexer:
         self.client, self.reader, self.prefix = client, reader, prefix
         self.batch_size, self.max_wait_s = batch_size, max_wait_s
         self.watchlist_refresh_s = watchlist_refresh_s
-        # The alert outbox (indexer/outbox.py): called with a batch's alerts once they are in
-        # Elasticsearch and before the batch's position is committed; if it raises, the batch
-        # is read again (alerts already written are 409 no-ops, the outbox call is repeated).
+        # The alert outbox (indexer/outbox.py): called with a batch's alerts before its reads and
+        # alerts are written and before its position is committed; if anything raises, the batch
+        # is read again (outbox entries and alerts already written are 409 no-ops).
         self.on_alerts = on_alerts
         self.watchlist = WatchlistIndex([])
         self._watchlist_loaded_at = 0.0
@@ -180,13 +180,15 @@ class ReadIndexer:
         return in_flight.reads
 
     def _send(self, actions: list[IndexAction], alerts: list[dict[str, Any]]) -> None:
+        # The outbox first: webhooks and MQTT need not wait for the read bulk and the alert's
+        # refresh. Everything here precedes the journal commit, so a failure anywhere replays all.
+        if alerts and self.on_alerts is not None:
+            self.on_alerts(alerts)
         # Per-document rejections (mapping errors) would repeat forever: quarantine them.
         for failure in bulk_index(self.client, actions):
             reason = f"rejected by Elasticsearch ({failure.status}): {failure.error}"
             self.stats.quarantined += self._quarantine(orjson.dumps(failure.action.source), reason)
         write_alerts(self.client, self.prefix, alerts)
-        if alerts and self.on_alerts is not None:
-            self.on_alerts(alerts)
 
     def _announce_locally(self, alerts: list[dict[str, Any]]) -> None:
         """Watchlist hits are matched even while Elasticsearch is down: say so in the log (an

@@ -2,10 +2,12 @@
 
 Durability. For each alert the indexer writes, one outbox document per destination (each
 matching webhook subscription, and MQTT when configured) is created in ``<prefix>-deliveries``
-*before* the journal position of the batch is committed. Its id is ``<alert id>.<destination>``:
+as the batch is sent, before its reads and alerts are written (so delivery does not wait for
+them) and *before* the journal position of the batch is committed. Its id is
+``<alert id>.<destination>``:
 
-- the indexer killed after the alerts but before the outbox write: the batch is read again,
-  the alerts already exist (409), the outbox documents are created now;
+- the indexer killed before the outbox write, or before the batch's commit: the batch is read
+  again; whatever was written already (outbox entries, alerts) is a 409 no-op, the rest is written;
 - killed after the outbox write but before delivery, or during it: the documents are still
   ``pending``; the dispatcher of the next indexer finds them and delivers;
 - killed after delivery but before the ``delivered`` state was written: delivered again. The

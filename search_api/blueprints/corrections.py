@@ -4,7 +4,7 @@ low-confidence reads, and the export of reviewed crops as recogniser training da
 Who may correct: investigators any read; operators the reads of alerts (what they confirm on
 the board). A correction keeps the recogniser's text in ``original_plate`` and puts the person's
 text in ``plate`` and its search fields, so searches and routes find the corrected text at once
-(refresh ``wait_for``) and an exact search for the original text still finds the read. Every
+(immediate refresh) and an exact search for the original text still finds the read. Every
 correction is a document in ``<prefix>-corrections`` (who, role, when, original, corrected,
 reason) and in the request's audit record. The indexer re-matches the watchlist on the
 corrected text (indexer/corrections.py): a new hit raises an alert like any other.
@@ -89,7 +89,7 @@ def _record(
     doc = {"correction_id": correction_id.hexdigest(), "read_id": source["read_id"], "read_index": read_index,
            "camera_id": source.get("camera_id"), "by": g.user.username, "role": g.user.role.value, "at": now,
            **fields}  # fmt: skip
-    es.index(index=corrections_index(prefix), id=doc["correction_id"], document=doc, refresh="wait_for")
+    es.index(index=corrections_index(prefix), id=doc["correction_id"], document=doc, refresh="true")
     return doc
 
 
@@ -112,7 +112,9 @@ def correct(read_id: str, body: CorrectionBody) -> Response:
     now = datetime.now(UTC).isoformat()
     update = {**plate_search_fields(plate), "original_plate": original, "corrected": True,
               "reviewed": "corrected", "reviewed_by": g.user.username, "reviewed_at": now}  # fmt: skip
-    ctx.es.update(index=read_index, id=read_id, doc=update, refresh="wait_for")
+    # An immediate refresh (not wait_for, up to a second): a person corrects a handful of reads,
+    # and the corrected text must be searchable the moment the answer arrives.
+    ctx.es.update(index=read_index, id=read_id, doc=update, refresh="true")
     record = _record(ctx.es, ctx.prefix, read_index, source, verdict="corrected", original_plate=original,
                      previous_plate=source["plate"], corrected_plate=plate.text, reason=body.reason,
                      rematched=False)  # fmt: skip
@@ -134,7 +136,7 @@ def confirm(read_id: str, body: ConfirmBody) -> Response:
     read_index, source = _read(ctx.es, ctx.prefix, read_id)
     now = datetime.now(UTC).isoformat()
     update = {"reviewed": "confirmed", "reviewed_by": g.user.username, "reviewed_at": now}
-    ctx.es.update(index=read_index, id=read_id, doc=update, refresh="wait_for")
+    ctx.es.update(index=read_index, id=read_id, doc=update, refresh="true")
     record = _record(ctx.es, ctx.prefix, read_index, source, verdict="confirmed",
                      original_plate=source.get("original_plate") or source["plate"],
                      corrected_plate=source["plate"], reason=body.reason, rematched=True)  # fmt: skip
