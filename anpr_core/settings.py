@@ -219,8 +219,9 @@ class MqttSettings(_Section):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
     # How often camera status is read from Elasticsearch and republished where it changed.
     camera_status_every_s: float = Field(default=5.0, gt=0, le=3600)
-    # The local broker for the demo and the tests (`anpr/broker.py`).
-    local_port: int = Field(default=1883, ge=1024, le=65535)
+    # The local broker for the demo (`anpr/broker.py`); not 1883, where Debian's own mosquitto
+    # service listens once the package is installed on a machine with systemd.
+    local_port: int = Field(default=18830, ge=1024, le=65535)
 
 
 class Settings(BaseSettings):
