@@ -55,7 +55,11 @@ def start_gunicorn(es_settings: Settings, **env_overrides: str) -> tuple[int, Pr
     process = Process(
         "gunicorn", gunicorn_command(settings), env=env, log_dir=es_settings.paths.var_dir / "logs"
     )
-    process.start().wait_ready(lambda: _get(port, "/ready") == 200, 30, "gunicorn")
+    try:
+        process.start().wait_ready(lambda: _get(port, "/ready") == 200, 60, "gunicorn")
+    except BaseException:
+        process.stop(grace_s=5)  # never leave a half-started server behind (its own session)
+        raise
     return port, process
 
 
