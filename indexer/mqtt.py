@@ -150,7 +150,10 @@ class CameraStatusPublisher:
             if self._published.get(camera) == payload:
                 continue
             topic = self.publisher.topic("cameras", topic_part(camera), "status")
-            if self.publisher.publish(topic, payload, retain=True, timeout_s=5).ok:
+            # Not waiting for the PUBACK: this runs in the indexer's ingest loop, and the next
+            # change republishes anyway (paho sends queued QoS 1 messages after a reconnect).
+            info = self.publisher.client.publish(topic, payload, qos=1, retain=True)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._published[camera] = payload
                 sent += 1
         return sent
