@@ -83,6 +83,12 @@ def _workers(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _people(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.cli import run
+
+    return run(args, settings)
+
+
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from anpr.simulator.cli import run_command
 
@@ -92,6 +98,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "workers": _workers,
     "simulate": _simulate,
+    "people": _people,
     "indexer": _indexer,
     "retention": _retention,
     "es": _es,
@@ -123,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from search_api.users_cli import add_parser as add_users_parser
 
     add_users_parser(sub)
+    from monitor.cli import add_parser as add_people_parser
+
+    add_people_parser(sub)
     return parser
 
 

@@ -144,6 +144,24 @@ class VisionSettings(_Section):
     recognizer_precision: Literal["int8", "fp32"] = "int8"
 
 
+class PeopleSettings(_Section):
+    """People analytics (issue 23, `monitor/`): the COCO person detector and the per-camera rules."""
+
+    model: Path = PROJECT_ROOT / "models" / "people"
+    precision: Literal["int8", "fp32"] = "fp32"
+    threads: int = Field(default=1, ge=1, le=64)
+    # Long side of the network input for a whole frame (or for each tile); chosen on the training
+    # split of the real crowd photos (docs/benchmarks.md "People").
+    input_size: int = Field(default=960, ge=160, le=2048, multiple_of=32)
+    min_score: float = Field(default=0.25, gt=0, lt=1)
+    nms_iou: float = Field(default=0.6, gt=0, lt=1)
+    # Dense far crowds (elevated street views): tiles × tiles overlapping windows per frame.
+    tiles: int = Field(default=1, ge=1, le=4)
+    tile_overlap: float = Field(default=0.2, ge=0, lt=0.5)
+    # Per-camera zones, schedules, rules and ground-plane calibration (monitor/analytics.py).
+    analytics_path: Path = PROJECT_ROOT / "config" / "people.toml"
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -241,6 +259,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
     mqtt: MqttSettings = MqttSettings()
+    people: PeopleSettings = PeopleSettings()
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
     @classmethod

@@ -1,0 +1,164 @@
+"""The zone rules of one camera, fed tracked persons frame by frame: intrusion, loitering and
+crowd density. One event per episode: a condition must hold `confirm_s` before it is an event, and
+an episode ends only after `clear_s` without it, so a missed detection or a tracker that gives the
+same walker a new id does not raise a second event (a new track that starts where a lost one was,
+within `clear_s`, takes over the lost one's episode and its time in the zone).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+from monitor.analytics import DENSITY_LEVEL_NAMES, CameraAnalytics, Zone
+from monitor.tracking import TrackedPerson
+
+
+@dataclass(frozen=True)
+class PeopleEvent:
+    camera_id: str
+    zone: str
+    kind: str  # "intrusion" | "loitering" | "density"
+    at: float  # epoch seconds of the frame that raised it
+    since: float  # when the condition began (first frame inside; density: first frame at the level)
+    track_id: int | None = None
+    foot: tuple[float, float] | None = None  # image pixels, where the person stood
+    level: str | None = None  # density: 관심/주의/경계/심각
+    count: int | None = None
+    density: float | None = None  # persons per m²
+
+    def as_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class _Presence:
+    since: float  # first frame inside (inherited through an id switch)
+    last: float
+    foot: tuple[float, float]
+    height: float
+    alerted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _DensityState:
+    level: int = -1
+    candidate: int = -1
+    candidate_since: float = 0.0
+    below_since: float | None = None
+    samples: deque = field(default_factory=lambda: deque(maxlen=8))
+
+
+class CameraRules:
+    def __init__(self, camera: CameraAnalytics, tz: timezone | None = None) -> None:
+        self.camera = camera
+        self.tz = tz
+        self._presence: dict[tuple[str, int], _Presence] = {}
+        self._density: dict[str, _DensityState] = {z.name: _DensityState() for z in camera.zone}
+        self._areas = {z.name: camera.zone_area_m2(z) for z in camera.zone if z.density_levels}
+
+    def update(self, t: float, tracks: list[TrackedPerson]) -> list[PeopleEvent]:
+        events: list[PeopleEvent] = []
+        feet = np.array([tp.person.foot for tp in tracks], np.float64).reshape(-1, 2)
+        when = datetime.fromtimestamp(t, self.tz)
+        for zone in self.camera.zone:
+            inside = zone.contains(feet) if len(feet) else np.zeros(0, bool)
+            if zone.closed or zone.loiter_s:
+                events += self._presence_rules(zone, t, when, tracks, inside)
+            if zone.density_levels:
+                events += self._density_rule(zone, t, int(inside.sum()))
+        return events
+
+    def _presence_rules(self, zone, t, when, tracks, inside) -> list[PeopleEvent]:
+        events = []
+        # Episodes whose track has been out of the zone longer than clear_s are over.
+        for key in [k for k, p in self._presence.items() if k[0] == zone.name and t - p.last > zone.clear_s]:
+            del self._presence[key]
+        for tp, is_in in zip(tracks, inside, strict=True):
+            if not is_in:
+                continue
+            key = (zone.name, tp.track_id)
+            foot = tp.person.foot
+            height = tp.person.box[3] - tp.person.box[1]
+            state = self._presence.get(key)
+            if state is None:
+                state = self._take_over(zone.name, t, foot, height) or _Presence(t, t, foot, height)
+                self._presence[key] = state
+            state.last, state.foot, state.height = t, foot, height
+            closed = zone.is_closed(when)
+            if closed and "intrusion" not in state.alerted and t - state.since >= zone.confirm_s:
+                state.alerted.add("intrusion")
+                events.append(self._event(zone, "intrusion", t, state, tp.track_id))
+            if zone.loiter_s and "loitering" not in state.alerted and t - state.since >= zone.loiter_s:
+                state.alerted.add("loitering")
+                events.append(self._event(zone, "loitering", t, state, tp.track_id))
+        return events
+
+    def _take_over(self, zone: str, t: float, foot, height: float) -> _Presence | None:
+        """A lost track's episode in this zone near where a new track appears (an id switch):
+        lost this frame or earlier, within a person's height of the new foot point."""
+        best, best_d = None, None
+        for (name, _), state in self._presence.items():
+            if name != zone or state.last >= t:
+                continue
+            d = float(np.hypot(foot[0] - state.foot[0], foot[1] - state.foot[1]))
+            if d <= max(state.height, height) and (best_d is None or d < best_d):
+                best, best_d = state, d
+        if best is None:
+            return None
+        for key in [k for k, s in self._presence.items() if s is best]:
+            del self._presence[key]  # the new track carries the episode on
+        return best
+
+    def _event(self, zone: Zone, kind: str, t: float, state: _Presence, track_id: int) -> PeopleEvent:
+        since = state.since if kind == "intrusion" else state.since + (zone.loiter_s or 0)
+        return PeopleEvent(self.camera.id, zone.name, kind, t, since, track_id, state.foot)
+
+    def _density_rule(self, zone: Zone, t: float, count: int) -> list[PeopleEvent]:
+        state = self._density[zone.name]
+        levels = zone.density_levels or []
+        state.samples.append(count)
+        density = float(np.median(state.samples)) / self._areas[zone.name]
+        target = max((i for i, thr in enumerate(levels) if density >= thr), default=-1)
+        events = []
+        if target > state.level:
+            if state.candidate != target:
+                state.candidate, state.candidate_since = target, t
+            if t - state.candidate_since >= zone.confirm_s:
+                state.level = target
+                events.append(
+                    PeopleEvent(
+                        self.camera.id,
+                        zone.name,
+                        "density",
+                        t,
+                        state.candidate_since,
+                        level=DENSITY_LEVEL_NAMES[target],
+                        count=count,
+                        density=round(density, 3),
+                    )
+                )
+            state.below_since = None
+        else:
+            state.candidate = -1
+            # Down a level only after clear_s below the level's threshold × (1 − hysteresis).
+            if state.level >= 0 and density < levels[state.level] * (1 - zone.hysteresis):
+                state.below_since = t if state.below_since is None else state.below_since
+                if t - state.below_since >= zone.clear_s:
+                    kept = (i for i, thr in enumerate(levels) if density >= thr * (1 - zone.hysteresis))
+                    state.level = max(kept, default=-1)
+                    state.below_since = None
+            else:
+                state.below_since = None
+        return events
+
+    def levels(self) -> dict[str, str | None]:
+        """Each density zone's current level (None below 관심)."""
+        return {
+            name: (DENSITY_LEVEL_NAMES[s.level] if s.level >= 0 else None)
+            for name, s in self._density.items()
+            if name in self._areas
+        }
