@@ -43,7 +43,9 @@ FULL = Size(
     200_000, (0.3, 0.7), 10.0, (0.15, 0.35, 0.55, 0.75, 0.9), 6, 60.0, 5.0,
     (Stall(8.0), Stall(14.0), Stall(23.0), Stall(37.0), Stall(35.0, in_backoff=True)),
 )  # fmt: skip
-SHORT = Size(20_000, (0.4,), 3.0, (0.5,), 4, 20.0, 2.0, (Stall(8.0),))
+# Short: enough reads that a kill at 40 % lands well before the end at the indexer's rate, and a
+# stall long enough for the camera to be marked down (live.STALL_DOWN_AFTER_S).
+SHORT = Size(60_000, (0.4,), 3.0, (0.4,), 4, 20.0, 2.0, (Stall(14.0),))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
