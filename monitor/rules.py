@@ -59,20 +59,27 @@ class CameraRules:
         self._presence: dict[tuple[str, int], _Presence] = {}
         self._density: dict[str, _DensityState] = {z.name: _DensityState() for z in camera.zone}
         self._areas = {z.name: camera.zone_area_m2(z) for z in camera.zone if z.density_levels}
+        self._seen: dict[int, float] = {}  # track id → last frame it was in (any zone or none)
+        self._frame_s = 1.0 / camera.fps
 
     def update(self, t: float, tracks: list[TrackedPerson]) -> list[PeopleEvent]:
         events: list[PeopleEvent] = []
         feet = np.array([tp.person.foot for tp in tracks], np.float64).reshape(-1, 2)
         when = datetime.fromtimestamp(t, self.tz)
+        new_tracks = {tp.track_id for tp in tracks if tp.track_id not in self._seen}
         for zone in self.camera.zone:
             inside = zone.contains(feet) if len(feet) else np.zeros(0, bool)
             if zone.closed or zone.loiter_s:
-                events += self._presence_rules(zone, t, when, tracks, inside)
+                events += self._presence_rules(zone, t, when, tracks, inside, new_tracks)
             if zone.density_levels:
                 events += self._density_rule(zone, t, int(inside.sum()))
+        for tp in tracks:
+            self._seen[tp.track_id] = t
+        if len(self._seen) > 4096:
+            self._seen = {k: v for k, v in self._seen.items() if t - v < 600}
         return events
 
-    def _presence_rules(self, zone, t, when, tracks, inside) -> list[PeopleEvent]:
+    def _presence_rules(self, zone, t, when, tracks, inside, new_tracks) -> list[PeopleEvent]:
         events = []
         # Episodes whose track has been out of the zone longer than clear_s are over.
         for key in [k for k, p in self._presence.items() if k[0] == zone.name and t - p.last > zone.clear_s]:
@@ -85,7 +92,10 @@ class CameraRules:
             height = tp.person.box[3] - tp.person.box[1]
             state = self._presence.get(key)
             if state is None:
-                state = self._take_over(zone.name, t, foot, height) or _Presence(t, t, foot, height)
+                # Only a track the tracker has just started can be a lost one under a new id; one
+                # that walked in from outside the zone is a new episode.
+                taken = self._take_over(zone.name, t, foot, height) if tp.track_id in new_tracks else None
+                state = taken or _Presence(t, t, foot, height)
                 self._presence[key] = state
             state.last, state.foot, state.height = t, foot, height
             closed = zone.is_closed(when)
@@ -99,19 +109,22 @@ class CameraRules:
 
     def _take_over(self, zone: str, t: float, foot, height: float) -> _Presence | None:
         """A lost track's episode in this zone near where a new track appears (an id switch):
-        lost this frame or earlier, within a person's height of the new foot point."""
-        best, best_d = None, None
-        for (name, _), state in self._presence.items():
-            if name != zone or state.last >= t:
+        its track is in neither this frame nor the last (a missed box is not a lost track), and
+        it was last near the new foot point (half a person's height, more the longer it was unseen)."""
+        candidates: dict[int, tuple[float, _Presence]] = {}
+        for (name, track_id), state in self._presence.items():
+            if name != zone or t - self._seen.get(track_id, state.last) < 1.5 * self._frame_s:
                 continue
             d = float(np.hypot(foot[0] - state.foot[0], foot[1] - state.foot[1]))
-            if d <= max(state.height, height) and (best_d is None or d < best_d):
-                best, best_d = state, d
-        if best is None:
+            # half a height, plus what a walker covers while unseen (~1 height a second)
+            reach = max(state.height, height) * (0.5 + min(1.5, t - state.last))
+            if d <= reach:
+                candidates[id(state)] = (d, state)
+        # Two lost people near the new track: which one it is cannot be told, and taking the wrong
+        # one's time in the zone would raise a loitering alert early; start afresh instead.
+        if len(candidates) != 1:
             return None
-        for key in [k for k, s in self._presence.items() if s is best]:
-            del self._presence[key]  # the new track carries the episode on
-        return best
+        return next(iter(candidates.values()))[1]  # shared: if the old id returns, same episode
 
     def _event(self, zone: Zone, kind: str, t: float, state: _Presence, track_id: int) -> PeopleEvent:
         since = state.since if kind == "intrusion" else state.since + (zone.loiter_s or 0)

@@ -30,7 +30,11 @@ class PersonTracker:
             high_conf_det_threshold=max(min_score, 0.4),
         )
 
-    def update(self, persons: list[Person], timestamp: float | None = None) -> list[TrackedPerson]:
+    def update(self, persons: list[Person]) -> list[TrackedPerson]:
+        """One frame's persons → those on a confirmed track. Frames are taken at the camera's
+        analytics rate, so the tracker counts frames: trackers 2.6.1 given per-frame timestamps
+        ends tracks of people standing still within a second or two (measured: a still person
+        got a new id every ~2 s), by frame count it keeps them."""
         import supervision as sv
 
         if persons:
@@ -41,7 +45,7 @@ class PersonTracker:
             )
         else:
             detections = sv.Detections.empty()
-        tracked = self._tracker.update(detections, timestamp=timestamp)
+        tracked = self._tracker.update(detections)
         return [
             TrackedPerson(int(tid), Person(tuple(float(v) for v in box), float(score)))
             for box, score, tid in zip(tracked.xyxy, tracked.confidence, tracked.tracker_id, strict=True)

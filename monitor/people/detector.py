@@ -120,6 +120,7 @@ class PersonDetector:
         self.strides = meta["strides"]
         self.session = cpu_session(model, threads)
         self.input_name = self.session.get_inputs()[0].name
+        self.outputs = [o.name for o in self.session.get_outputs()]
         self.input_size, self.min_score, self.iou = input_size, min_score, iou
         self.tiles, self.tile_overlap = tiles, tile_overlap
 
@@ -142,7 +143,7 @@ class PersonDetector:
         canvases, scales = zip(*tiles, strict=True)
         # BGR → RGB, HWC → NCHW, 0–1: all tiles have one shape, so one inference call.
         batch = np.stack(canvases)[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
-        maps = self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})
+        maps = self.session.run(self.outputs[:3], {self.input_name: np.ascontiguousarray(batch)})
         all_boxes, all_scores = [], []
         for (boxes, scores), scale, (x1, y1, x2, y2) in zip(
             decode(maps, self.anchors, self.strides, threshold), scales, windows, strict=True

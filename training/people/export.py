@@ -3,7 +3,8 @@
 The backbone and neck (layers 0–23) are ultralytics' `yolov5n.yaml` modules, which have the same
 names and shapes as v6.1's; the v6.1 anchor-based head is three 1×1 convs (`model.24.m.{0,1,2}`)
 on the P3/P4/P5 maps (layers 17, 20, 23). The ONNX graph outputs those three raw maps
-(N × 255 × H/s × W/s, s = 8/16/32); the anchors are decoded in numpy at run time
+(N × 255 × H/s × W/s, s = 8/16/32) and the P3/P4 features they are computed from; the anchors
+are decoded in numpy at run time
 (`monitor/people/detector.py`), so the graph has no anchor constants to keep in step.
 
     .venv-train/bin/python -m training.people.export [--out models/people]
@@ -63,7 +64,10 @@ def build(weights: Path = WEIGHTS):  # -> torch.nn.Module
                     x = [x if j == -1 else outputs[j] for j in layer.f]
                 x = layer(x)
                 outputs.append(x)
-            return tuple(head(outputs[i]) for head, i in zip(self.heads, HEAD_INPUTS, strict=True))
+            maps = tuple(head(outputs[i]) for head, i in zip(self.heads, HEAD_INPUTS, strict=True))
+            # The neck's P3/P4 features too: the crowd-density head (a linear map fitted on the
+            # real crowd photos, monitor/people/density.py) reads them at no extra cost.
+            return (*maps, outputs[HEAD_INPUTS[0]], outputs[HEAD_INPUTS[1]])
 
     net = YoloV5Raw().eval()
     head = sum(key.startswith("model.24.") for key in tensors.files)  # 3 convs + the anchors
@@ -80,14 +84,14 @@ def export(out_dir: Path, weights: Path = WEIGHTS) -> Path:
     path = out_dir / "person_det.onnx"
     dummy = torch.zeros(1, 3, 480, 640)
     dynamic = {"images": {0: "batch", 2: "height", 3: "width"}}
-    for name in ("p3", "p4", "p5"):
+    for name in ("p3", "p4", "p5", "f3", "f4"):
         dynamic[name] = {0: "batch", 2: f"{name}_h", 3: f"{name}_w"}
     torch.onnx.export(
         net,
         (dummy,),
         str(path),
         input_names=["images"],
-        output_names=["p3", "p4", "p5"],
+        output_names=["p3", "p4", "p5", "f3", "f4"],
         dynamic_axes=dynamic,
         opset_version=17,
         dynamo=False,
