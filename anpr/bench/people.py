@@ -3,7 +3,8 @@
 - Counting on the real crowd photos (`../shared/data/people`), held out by the split below:
   the mall sequence by time block (first half of the frames tunes, second half is reported), the
   street views (ShanghaiTech B) by image (even positions tune, odd are reported). Thresholds and
-  the linear count calibration (count ≈ a·boxes + b, per scene type) are fitted on the tuning part.
+  the linear count calibration (count ≈ a·boxes + b, per scene type) are fitted on the tuning part;
+  the density head (training/people/density.py) on the street views' tuning part only.
 - Head-point containment on the held-out mall frames: the share of head points inside some person
   box and the share of boxes that hold a head point.
 - Rules on simulated walkers (anpr/simulator/walkers.py): intrusion and loitering precision,
@@ -28,6 +29,7 @@ from anpr.bench import machine
 from anpr.bench.people_rules import evaluate_rules
 from anpr.simulator import walkers as sim
 from anpr_core.settings import PROJECT_ROOT, load_settings
+from monitor.people.density import DensityCounter
 from monitor.people.detector import PersonDetector, non_max_suppression
 from monitor.rules import CameraRules
 from monitor.tracking import PersonTracker
@@ -107,6 +109,10 @@ def counting(people_dir: Path, model: Path, quick: bool) -> dict:
                     "heads_in_a_box": round(float(np.mean([p[0] for p in pairs])), 3),
                     "boxes_with_a_head": round(float(np.mean([p[1] for p in pairs])), 3),
                 }
+        if scene != "mall":  # the density head is fitted on the street views' tuning half only
+            counter = DensityCounter(PersonDetector(model, threads=1), model)
+            estimates = np.array([counter.count(cv2.imread(str(people_dir / "images" / f))) for f in held])
+            entry["density_head_mae"] = round(float(np.abs(estimates - truth(held)).mean()), 2)
         report[scene] = entry
     return report
 

@@ -155,6 +155,16 @@ class PersonDetector:
             all_scores.append(scores)
         return np.concatenate(all_boxes), np.concatenate(all_scores)
 
+    def neck_features(self, frame: np.ndarray) -> np.ndarray:
+        """The whole frame's P3 (2×2-pooled) and P4 neck features, one 192-vector per 16-px cell
+        of the network input (C × H/16 × W/16), for the crowd-density head."""
+        canvas, _ = self._canvas(frame)
+        batch = canvas[None, ..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+        f3, f4 = self.session.run(["f3", "f4"], {self.input_name: np.ascontiguousarray(batch)})
+        c, h, w = f3.shape[1:]
+        f3 = f3[0].reshape(c, h // 2, 2, w // 2, 2).mean((2, 4))
+        return np.concatenate([f3, f4[0]])
+
     def detect(self, frame: np.ndarray) -> list[Person]:
         boxes, scores = self.raw(frame)
         keep = non_max_suppression(boxes, scores, self.iou)

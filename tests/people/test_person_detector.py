@@ -95,3 +95,18 @@ def test_anpr_people_prints_one_json_line_per_image(labels, tmp_path: Path) -> N
     x1, y1, x2, y2 = first["persons"][0]["box"]
     assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 480 and 0 < first["persons"][0]["score"] <= 1
     assert "error" in lines[1] and "error" in lines[2]
+
+
+def test_the_density_head_counts_dense_street_crowds_the_boxes_miss(labels, detector) -> None:
+    from monitor.people.density import DensityCounter
+
+    counter = DensityCounter(detector, MODEL)
+    # held-out street views (odd positions; the head was fitted on the even ones)
+    street = sorted(f for f in labels if labels[f]["set"] != "mall")[1::2]
+    by_count = sorted(street, key=lambda f: labels[f]["count"])
+    picked = by_count[:2] + by_count[-2:]
+    estimates = {f: counter.count(cv2.imread(str(PEOPLE / "images" / f))) for f in picked}
+    quiet, busy = picked[:2], picked[2:]
+    assert min(estimates[f] for f in busy) > 2 * max(estimates[f] for f in quiet), estimates
+    errors = [abs(estimates[f] - labels[f]["count"]) / labels[f]["count"] for f in busy]
+    assert np.mean(errors) < 0.5, {f: (estimates[f], labels[f]["count"]) for f in picked}
