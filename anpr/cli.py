@@ -89,6 +89,12 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def _people_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.service import run
+
+    return run(args, settings)
+
+
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from anpr.simulator.cli import run_command
 
@@ -99,6 +105,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "workers": _workers,
     "simulate": _simulate,
     "people": _people,
+    "people-monitor": _people_monitor,
     "indexer": _indexer,
     "retention": _retention,
     "es": _es,
@@ -133,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     from monitor.cli import add_parser as add_people_parser
 
     add_people_parser(sub)
+    from monitor.service import add_parser as add_people_monitor_parser
+
+    add_people_monitor_parser(sub)
     return parser
 
 

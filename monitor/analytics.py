@@ -89,6 +89,9 @@ class Zone(_Model):
 class CameraAnalytics(_Model):
     id: str = Field(pattern=r"^[\w-]{1,32}$")
     fps: float = Field(default=5.0, gt=0, le=30)
+    # Where frames come from: a video file or stream URL (OpenCV), or a directory of frames
+    # (replayed at `fps`, e.g. the mall sequence for the demo's people cameras).
+    source: str | None = None
     homography: list[list[float]] | None = None
     image_points: list[tuple[float, float]] | None = None
     ground_points: list[tuple[float, float]] | None = None
