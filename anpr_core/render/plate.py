@@ -163,7 +163,9 @@ def choose_style(plate: Plate, rng: random.Random) -> PlateStyle:
     return rng.choices(list(options), weights=list(options.values()), k=1)[0]
 
 
-def _draw(plate: Plate, style: PlateStyle, spec: StyleSpec, rng: random.Random) -> np.ndarray:
+def _draw(
+    plate: Plate, style: PlateStyle, spec: StyleSpec, rng: random.Random, stacked_region: float = 0.0
+) -> np.ndarray:
     width, height = round(spec.width_mm * PX_PER_MM), round(spec.height_mm * PX_PER_MM)
     background = np.array([c + rng.randint(-12, 12) for c in spec.background], np.float32)
     if rng.random() < 0.5:
@@ -190,10 +192,10 @@ def _draw(plate: Plate, style: PlateStyle, spec: StyleSpec, rng: random.Random) 
         if style is PlateStyle.BLUE_EV:
             left = 0.1 * width
             _ev_mark(canvas, ink, int(left))
-        # Real one-line regional plates stack the region (서 over 울) at the left; the older
-        # side-by-side drawing stays for a quarter of them. The draw happens only for regional
-        # plates, so every other plate's random stream (and the simulator's scenes) is unchanged.
-        stacked = plate.region is not None and rng.random() < 0.75
+        # Real one-line regional plates stack the region (서 over 울) at the left, for a share
+        # `stacked_region` of them; the draw happens only for regional plates, so every other
+        # plate's random stream is unchanged.
+        stacked = plate.region is not None and stacked_region > 0 and rng.random() < stacked_region
         box = (left, 0.13 * height, 0.96 * width, 0.87 * height)
         _draw_one_line(letters, plate, box, full, face, stacked_region=stacked)
     return _ink(canvas, letters, ink, rng)
@@ -217,11 +219,21 @@ def _ink(canvas: np.ndarray, letters: np.ndarray, ink: np.ndarray, rng: random.R
     return cv2.add(out, offsets).clip(0, 255).astype(np.uint8)
 
 
-def render_plate(plate: Plate, style: PlateStyle | None, rng: random.Random) -> RenderedPlate:
-    """The plate alone, flat and clean; `style` None picks one that suits the plate's type."""
+# Share of one-line regional plates drawn with the stacked region, for training. The default
+# (0: side by side) keeps the simulator's plates as the shipped recogniser (v2) reads them: v2
+# never saw the stacked layout and loses the region (a v3 fine-tune on it was not adopted,
+# model card), so turning it on by default would fail the workers' end-to-end read.
+STACKED_REGION_FOR_TRAINING = 0.75
+
+
+def render_plate(
+    plate: Plate, style: PlateStyle | None, rng: random.Random, stacked_region: float = 0.0
+) -> RenderedPlate:
+    """The plate alone, flat and clean; `style` None picks one that suits the plate's type.
+    `stacked_region`: the share of one-line regional plates drawn with the region stacked."""
     style = style or choose_style(plate, rng)
     spec = STYLE_SPECS[style]
-    canvas = _draw(plate, style, spec, rng)
+    canvas = _draw(plate, style, spec, rng, stacked_region)
     h, w = canvas.shape[:2]
     corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
     return RenderedPlate(canvas, plate.text, style, spec.two_line, corners)

@@ -22,6 +22,7 @@ from anpr_core.render import (
 )
 from anpr_core.render.dataset import plate_for_style, write_dataset
 from anpr_core.render.fonts import FontUnavailable, find_font_dir
+from anpr_core.render.plate import STACKED_REGION_FOR_TRAINING
 
 SAMPLE_TEXT = {
     PlateStyle.WHITE_NEW8: "123가4567",
@@ -126,15 +127,14 @@ def test_missing_font_names_the_package_to_install(tmp_path: Path) -> None:
         find_font_dir(None, tmp_path / "nothing", [tmp_path])
 
 
-def test_one_line_regional_plates_mostly_stack_the_region_at_the_left() -> None:
-    """As on real 2004–2006 white and yellow one-line regional plates (서 over 울): the left
-    end of the row has ink in its top and bottom halves with a clear band between them,
-    while the digits to its right run through the middle."""
+def _stacked_count(share: float) -> int:
+    """How many of 40 one-line regional plates have ink in the top and bottom halves of the row's
+    left end with a clear band between them: the region stacked (서 over 울), as on real
+    2004–2006 white and yellow one-line regional plates."""
     stacked = 0
     for seed in range(40):
-        image = render_plate(
-            parse_plate("서울12가3456"), PlateStyle.WHITE_REGIONAL, random.Random(seed)
-        ).image
+        plate = parse_plate("서울12가3456")
+        image = render_plate(plate, PlateStyle.WHITE_REGIONAL, random.Random(seed), share).image
         ink = _ink_mask(image, PlateStyle.WHITE_REGIONAL)
         h, w = ink.shape
         rows = ink[int(0.2 * h) : int(0.8 * h), int(0.06 * w) : int(0.12 * w)].mean(axis=1)
@@ -142,4 +142,12 @@ def test_one_line_regional_plates_mostly_stack_the_region_at_the_left() -> None:
         stacked += bool(
             rows[: len(rows) // 3].mean() > 3 * middle and rows[-len(rows) // 3 :].mean() > 3 * middle
         )
-    assert 0.55 * 40 <= stacked <= 0.95 * 40  # three in four are drawn stacked
+    return stacked
+
+
+def test_training_renders_most_regional_plates_with_the_region_stacked_as_real_ones_are() -> None:
+    assert 0.55 * 40 <= _stacked_count(STACKED_REGION_FOR_TRAINING) <= 0.95 * 40  # three in four
+
+
+def test_by_default_the_region_stands_beside_the_digits_as_the_shipped_recogniser_reads_it() -> None:
+    assert _stacked_count(0.0) < _stacked_count(1.0) / 4

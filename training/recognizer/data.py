@@ -86,10 +86,11 @@ class MixedStream(IterableDataset[tuple[np.ndarray, str, bool]]):
         real_weights: list[float] | None = None,
         format_weights: dict[PlateFormat, float] | None = None,
         two_line_share: float = 0.0,
+        stacked_region: float = 0.0,
     ) -> None:
         self.real, self.real_share, self.seed = real, real_share, seed
         self.real_weights, self.format_weights = real_weights, format_weights
-        self.two_line_share = two_line_share
+        self.two_line_share, self.stacked_region = two_line_share, stacked_region
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         info = get_worker_info()
@@ -113,7 +114,9 @@ class MixedStream(IterableDataset[tuple[np.ndarray, str, bool]]):
                 image, rendered = synthetic_crop(seed)
                 yield to_model_input(image), rendered.text, False
             else:
-                image, text = weighted_synthetic_crop(seed, self.format_weights)
+                image, text = weighted_synthetic_crop(
+                    seed, self.format_weights, stacked_region=self.stacked_region
+                )
                 yield to_model_input(image), text, False
 
 
@@ -144,14 +147,18 @@ def parse_format_weights(spec: str | None) -> dict[PlateFormat, float] | None:
 
 
 def weighted_synthetic_crop(
-    seed: int, format_weights: dict[PlateFormat, float], strength: tuple[float, float] = (0.4, 1.0)
+    seed: int,
+    format_weights: dict[PlateFormat, float],
+    strength: tuple[float, float] = (0.4, 1.0),
+    stacked_region: float = 0.0,
 ) -> tuple[np.ndarray, str]:
     """A synthetic crop of a plate format drawn by `format_weights` (style as the renderer picks
     it for that plate), camera-augmented at a random strength; a pure function of `seed`."""
     rng = random.Random(seed)
     fmt = rng.choices(list(format_weights), weights=list(format_weights.values()))[0]
     plate = random_plate(rng, fmt)
-    image = augment_crop(render_plate(plate, None, rng).image, rng, strength=rng.uniform(*strength))
+    rendered = render_plate(plate, None, rng, stacked_region)
+    image = augment_crop(rendered.image, rng, strength=rng.uniform(*strength))
     return image, plate.text
 
 

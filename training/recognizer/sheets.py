@@ -20,7 +20,7 @@ from anpr_core.plates import PlateFormat, parse_plate, random_plate
 from anpr_core.render.augment import augment_crop
 from anpr_core.render.contact_sheet import _tile
 from anpr_core.render.fonts import plate_font
-from anpr_core.render.plate import render_plate
+from anpr_core.render.plate import STACKED_REGION_FOR_TRAINING, render_plate
 from anpr_core.render.styles import PlateStyle
 from training.recognizer.heldout import Sample, load_samples
 from training.recognizer.report import colour_and_layout
@@ -64,7 +64,11 @@ def _synthetic(style: PlateStyle, fmt: PlateFormat, rng: random.Random, grey: bo
             continue
         if style is PlateStyle.WHITE_REGIONAL and plate.use_char in "바사아자배":
             continue
-        image = augment_crop(render_plate(parse_plate(plate.text), style, rng).image, rng, strength=0.6)
+        image = augment_crop(
+            render_plate(parse_plate(plate.text), style, rng, STACKED_REGION_FOR_TRAINING).image,
+            rng,
+            strength=0.6,
+        )
         if grey:
             import cv2
 

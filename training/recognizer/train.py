@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         "--two-line-share", type=float, default=0.0, help="share of synthetic that is two-line"
     )
     parser.add_argument(
+        "--stacked-region", type=float, default=0.0,
+        help="share of one-line regional synthetic plates with the region stacked (서 over 울); "
+        "needs --formats",
+    )  # fmt: skip
+    parser.add_argument(
         "--hard-weight", type=float, default=1.0,
         help="sampling weight of real training crops the starting model misreads or doubts, others 1",
     )  # fmt: skip
@@ -234,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             real_weights,
             parse_format_weights(args.formats),
             args.two_line_share,
+            args.stacked_region,
         ),
         batch_size=args.batch,
         num_workers=args.workers,
@@ -308,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         "real_share": args.real_share,
         "formats": args.formats,
         "two_line_share": args.two_line_share,
+        "stacked_region": args.stacked_region,
         "hard_weight": args.hard_weight,
         "freeze_bn": args.freeze_bn,
         "teacher": str(args.teacher) if args.teacher else None,
