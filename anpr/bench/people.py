@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     people_dir = settings.paths.shared_data / "people"
     model = settings.people.model
-    seeds = (1,) if args.quick else (1, 2, 3)
+    # The tracker and rule parameters were chosen on seeds 1–3; these are fresh walkers.
+    seeds = (4,) if args.quick else (4, 5, 6)
     rules = [evaluate_rules(seed=seed, minutes=10, fps=5) for seed in seeds]
     totals = {}
     for kind in ("intrusion", "loitering"):
