@@ -23,6 +23,7 @@ import itertools
 import tomllib
 from datetime import datetime, time
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -92,6 +93,9 @@ class CameraAnalytics(_Model):
     # Where frames come from: a video file or stream URL (OpenCV), or a directory of frames
     # (replayed at `fps`, e.g. the mall sequence for the demo's people cameras).
     source: str | None = None
+    # How a density zone counts its people: person boxes (people ≥ ~30 px tall) or the density
+    # head (dense far crowds; monitor/people/density.py).
+    crowd_counter: Literal["boxes", "density"] = "boxes"
     homography: list[list[float]] | None = None
     image_points: list[tuple[float, float]] | None = None
     ground_points: list[tuple[float, float]] | None = None

@@ -62,7 +62,11 @@ class CameraRules:
         self._seen: dict[int, float] = {}  # track id → last frame it was in (any zone or none)
         self._frame_s = 1.0 / camera.fps
 
-    def update(self, t: float, tracks: list[TrackedPerson]) -> list[PeopleEvent]:
+    def update(
+        self, t: float, tracks: list[TrackedPerson], zone_counts: dict[str, float] | None = None
+    ) -> list[PeopleEvent]:
+        """One frame: its tracked persons, and for density zones counted by the density head,
+        their people counts (otherwise the feet inside the zone are counted)."""
         events: list[PeopleEvent] = []
         feet = np.array([tp.person.foot for tp in tracks], np.float64).reshape(-1, 2)
         when = datetime.fromtimestamp(t, self.tz)
@@ -72,7 +76,8 @@ class CameraRules:
             if zone.closed or zone.loiter_s:
                 events += self._presence_rules(zone, t, when, tracks, inside, new_tracks)
             if zone.density_levels:
-                events += self._density_rule(zone, t, int(inside.sum()))
+                count = (zone_counts or {}).get(zone.name, float(inside.sum()))
+                events += self._density_rule(zone, t, count)
         for tp in tracks:
             self._seen[tp.track_id] = t
         if len(self._seen) > 4096:
@@ -130,7 +135,7 @@ class CameraRules:
         since = state.since if kind == "intrusion" else state.since + (zone.loiter_s or 0)
         return PeopleEvent(self.camera.id, zone.name, kind, t, since, track_id, state.foot)
 
-    def _density_rule(self, zone: Zone, t: float, count: int) -> list[PeopleEvent]:
+    def _density_rule(self, zone: Zone, t: float, count: float) -> list[PeopleEvent]:
         state = self._density[zone.name]
         levels = zone.density_levels or []
         state.samples.append(count)
@@ -150,7 +155,7 @@ class CameraRules:
                         t,
                         state.candidate_since,
                         level=DENSITY_LEVEL_NAMES[target],
-                        count=count,
+                        count=round(count),
                         density=round(density, 3),
                     )
                 )

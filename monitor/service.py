@@ -24,6 +24,7 @@ import numpy as np
 from anpr_core.settings import Settings
 from monitor.analytics import CameraAnalytics, load_analytics
 from monitor.cli import IMAGE_SUFFIXES, detector_from
+from monitor.people.density import DensityCounter
 from monitor.people.detector import PersonDetector
 from monitor.rules import CameraRules, PeopleEvent
 from monitor.tracking import PersonTracker
@@ -84,8 +85,14 @@ def draw(frame: np.ndarray, camera: CameraAnalytics, event: PeopleEvent) -> np.n
 
 
 class CameraAnalyticsLoop:
-    def __init__(self, camera: CameraAnalytics, detector: PersonDetector, clock=time.time) -> None:
-        self.camera, self.detector = camera, detector
+    def __init__(
+        self,
+        camera: CameraAnalytics,
+        detector: PersonDetector,
+        clock=time.time,
+        density: DensityCounter | None = None,
+    ) -> None:
+        self.camera, self.detector, self.density = camera, detector, density
         self.tracker, self.rules = PersonTracker(camera.fps), CameraRules(camera)
         self.frames = frames_of(camera)
         self.clock = clock
@@ -100,7 +107,11 @@ class CameraAnalyticsLoop:
                 return []
         persons = self.detector.detect(frame)
         self.count = len(persons)
-        events = self.rules.update(self.clock(), self.tracker.update(persons))
+        zone_counts = None
+        if self.density is not None and self.camera.crowd_counter == "density":
+            polygons = {z.name: z.polygon for z in self.camera.zone if z.density_levels}
+            zone_counts = self.density.zone_counts(frame, polygons)
+        events = self.rules.update(self.clock(), self.tracker.update(persons), zone_counts)
         for event in events:
             log_.append(event, frame, self.camera)
         return events
@@ -118,7 +129,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log.error("no analytics camera with a source in %s", settings.people.analytics_path)
         return 2
     detector = detector_from(settings)
-    loops = [CameraAnalyticsLoop(c, detector) for c in cameras]
+    density = None
+    if any(c.crowd_counter == "density" for c in cameras):
+        density = DensityCounter(detector_from(settings), settings.people.model)
+    loops = [CameraAnalyticsLoop(c, detector, density=density) for c in cameras]
     events = EventLog(settings.paths.var_dir / "people")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

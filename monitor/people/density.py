@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from monitor.people.detector import PersonDetector
@@ -41,3 +42,24 @@ class DensityCounter:
 
     def count(self, frame: np.ndarray) -> float:
         return max(0.0, self.scale * float(self.density_map(frame).sum()) + self.offset)
+
+    def zone_counts(
+        self, frame: np.ndarray, polygons: dict[str, list[tuple[float, float]]]
+    ) -> dict[str, float]:
+        """People in each image polygon: the cells whose centres are inside, calibrated like the
+        whole frame (the calibration's offset shared out by the zone's share of the cells)."""
+        cells = self.density_map(frame)
+        rows, cols = cells.shape
+        to_frame = 16 * max(frame.shape[:2]) / self.input_size
+        ys, xs = np.mgrid[0:rows, 0:cols]
+        centres = np.c_[(xs.ravel() + 0.5) * to_frame, (ys.ravel() + 0.5) * to_frame]
+        visible = (centres[:, 0] < frame.shape[1]) & (centres[:, 1] < frame.shape[0])
+        counts = {}
+        for name, polygon in polygons.items():
+            contour = np.asarray(polygon, np.float32).reshape(-1, 1, 2)
+            inside = np.array(
+                [cv2.pointPolygonTest(contour, (float(x), float(y)), False) >= 0 for x, y in centres]
+            )
+            share = inside.sum() / max(1, visible.sum())
+            counts[name] = max(0.0, self.scale * float(cells.ravel()[inside].sum()) + self.offset * share)
+        return counts

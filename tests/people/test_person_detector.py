@@ -110,3 +110,20 @@ def test_the_density_head_counts_dense_street_crowds_the_boxes_miss(labels, dete
     assert min(estimates[f] for f in busy) > 2 * max(estimates[f] for f in quiet), estimates
     errors = [abs(estimates[f] - labels[f]["count"]) / labels[f]["count"] for f in busy]
     assert np.mean(errors) < 0.5, {f: (estimates[f], labels[f]["count"]) for f in picked}
+
+
+def test_zone_counts_from_the_density_head_add_up_to_the_frame(labels, detector) -> None:
+    from monitor.people.density import DensityCounter
+
+    counter = DensityCounter(detector, MODEL)
+    name = max((f for f in labels if labels[f]["set"] != "mall"), key=lambda f: labels[f]["count"])
+    frame = cv2.imread(str(PEOPLE / "images" / name))
+    h, w = frame.shape[:2]
+    halves = {
+        "left": [(0, 0), (w / 2, 0), (w / 2, h), (0, h)],
+        "right": [(w / 2, 0), (w, 0), (w, h), (w / 2, h)],
+    }
+    counts = counter.zone_counts(frame, halves)
+    whole = counter.count(frame)
+    assert counts["left"] > 0 and counts["right"] > 0
+    assert abs(counts["left"] + counts["right"] - whole) <= 0.1 * whole + 5
