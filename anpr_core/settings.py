@@ -137,7 +137,7 @@ class VisionSettings(_Section):
     detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
     detector_min_score: float = Field(default=0.5, gt=0, lt=1)
     # `lpr read`, the public evaluation interface: the fp32 models at this detector input.
-    read_input_size: int = Field(default=640, ge=160, le=1280, multiple_of=32)
+    read_input_size: int = Field(default=512, ge=160, le=1280, multiple_of=32)
     # The camera workers' models: int8 (static quantisation of the convolutions, ~1.5–2× faster
     # on a CPU, same accuracy on held-out real data) or fp32. `lpr read` always uses fp32.
     detector_precision: Literal["int8", "fp32"] = "int8"

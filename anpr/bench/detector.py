@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheet-size", type=int, default=640, help="input size of the contact sheet")
     parser.add_argument("--no-ultralytics", action="store_true")
     parser.add_argument("--no-join", action="store_true", help="keep pieces of one plate apart")
+    parser.add_argument("--korean-only", action="store_true", help="skip the held-out non-Korean photos")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     load = os.getloadavg()[0]
@@ -175,11 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     scenes = korean_scenes(args.scenes)
     far = far_cctv(scenes)
-    photos = held_out_photos(args.detection)
+    photos = {} if args.korean_only else held_out_photos(args.detection)
     sets: dict[str, list[Example]] = {"korean scenes (all 22)": scenes, "far cctv 1080p (korean)": far}
     for source, examples in sorted(photos.items()):
         sets[f"held-out {source}"] = examples
-    sets["held-out photos (all)"] = [e for examples in photos.values() for e in examples]
+    if photos:
+        sets["held-out photos (all)"] = [e for examples in photos.values() for e in examples]
     print(
         "sets: " + ", ".join(f"{name} {len(ex)} frames / {sum(len(e[2]) for e in ex)} plates"
                              for name, ex in sets.items())

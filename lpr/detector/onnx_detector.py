@@ -17,6 +17,13 @@ from lpr.onnx_session import cpu_session
 MODEL_FILES = {"fp32": "plate_det.onnx", "int8": "plate_det.int8.onnx"}
 
 
+# On a featureless frame (a blank, covered or overexposed camera) the model answers with one
+# near-square box over most of the picture, learnt from close-up photos whose plate is most of
+# the picture. A plate seen that close is still clearly wider than tall, so a box over 40 % of
+# the frame that is not is dropped.
+MAX_FRAME_SHARE = 0.4
+MIN_CLOSE_UP_ASPECT = 1.6
+
 STRIDE = 32  # YOLOv8's largest stride: the network input must be a multiple of it
 
 
@@ -43,6 +50,10 @@ def letterbox(
     canvas = np.full((canvas_h, canvas_w, 3), 114, np.uint8)
     canvas[top : top + nh, left : left + nw] = resized
     return canvas, scale, (left, top)
+
+
+def _frame_artefact(box_w: float, box_h: float, frame_w: int, frame_h: int) -> bool:
+    return box_w * box_h > MAX_FRAME_SHARE * frame_w * frame_h and box_w < MIN_CLOSE_UP_ASPECT * box_h
 
 
 class OnnxPlateDetector:
@@ -104,7 +115,7 @@ class OnnxPlateDetector:
                 x1, y1, x2, y2 = boxes[index]
                 x1, x2 = np.clip([(x1 - left) / scale, (x2 - left) / scale], 0, w)
                 y1, y2 = np.clip([(y1 - top) / scale, (y2 - top) / scale], 0, h)
-                if x2 - x1 >= 4 and y2 - y1 >= 2:
+                if x2 - x1 >= 4 and y2 - y1 >= 2 and not _frame_artefact(x2 - x1, y2 - y1, w, h):
                     detections.append(
                         Detection((float(x1), float(y1), float(x2), float(y2)), float(scores[keep][index]))
                     )
