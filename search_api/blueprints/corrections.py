@@ -61,8 +61,17 @@ class ExportQuery(TimeRange):
 
 
 def _read(es: Elasticsearch, prefix: str, read_id: str) -> tuple[str, dict[str, Any]]:
-    hits = es.search(index=reads_alias(prefix), query={"ids": {"values": [read_id]}}, size=1,
-                     ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"]  # fmt: skip
+    def find() -> list[dict[str, Any]]:
+        return list(es.search(index=reads_alias(prefix), query={"ids": {"values": [read_id]}}, size=1,
+                              ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"])  # fmt: skip
+
+    hits = find()
+    if not hits:
+        # An alert is searchable as soon as it is written, its read only after the next refresh
+        # of the read indices: an operator correcting a fresh hit must not get "no such read".
+        # Corrections are rare, so one explicit refresh on a miss costs nothing that matters.
+        es.indices.refresh(index=reads_alias(prefix), ignore_unavailable=True, allow_no_indices=True)
+        hits = find()
     if not hits:
         raise ApiError(404, "not_found", "no such read")
     return hits[0]["_index"], dict(hits[0]["_source"])

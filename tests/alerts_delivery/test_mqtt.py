@@ -92,6 +92,10 @@ def test_camera_status_is_retained_for_subscribers_that_come_later(
         wait_for(lambda: status.maybe_publish() == 0 or None, 2, "unchanged status is not republished")
         is True
     )
+    # The status messages are sent without waiting for their PUBACK (the ingest loop must not
+    # wait); a later QoS 1 message that is waited for is acknowledged only after them, so the
+    # broker holds both as retained before the late subscriber connects.
+    publisher.publish(publisher.topic("indexer", "status"), b"online", retain=True, timeout_s=5)
     late = Subscriber(broker, "anpr/cameras/+/status")  # connects after the publication
     try:
         got = wait_for(lambda: len(late.messages) >= 2 and late.messages, 5, "retained status")
