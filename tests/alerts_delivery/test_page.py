@@ -126,7 +126,12 @@ def test_investigator_reviews_low_confidence_reads_on_the_page(
     index_reads(es_client, prefix, tmp_path, unsure, DeliveryOutbox(es_client, prefix, dl_settings.webhooks))
     es_client.indices.refresh(index=f"{prefix}-reads")
     log_in(page, "investigator")
+    # The login answer shows the role's first view: open the review view only after it has, or
+    # that first view replaces it again (seen on a loaded CI machine).
+    page.locator("#nav").wait_for()
+    page.locator("#view-search").wait_for()
     page.click("#nav [data-view=review]")
+    page.locator("#review-form [name=camera_id]").wait_for()
     page.fill("#review-form [name=camera_id]", "cam-01")
     page.fill("#review-form [name=max_confidence]", "0.15")
     page.fill("#review-form [name=purpose]", "수사")
