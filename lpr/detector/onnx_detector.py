@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr_core.nms import non_max_suppression
+from anpr_core.onnx_session import cpu_session
 from lpr.detector.fragments import join_fragments
-from lpr.detector.nms import non_max_suppression
 from lpr.detector.types import Detection, DetectorUnavailable
-from lpr.onnx_session import cpu_session
 
 # fp32 is the exported model; int8 is its static quantisation (scripts/quantize_models).
 MODEL_FILES = {"fp32": "plate_det.onnx", "int8": "plate_det.int8.onnx"}

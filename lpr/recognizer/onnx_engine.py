@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lpr.onnx_session import cpu_session
+from anpr_core.onnx_session import cpu_session
 from lpr.recognizer.calibration import CALIBRATION_FILE, Calibration
 from lpr.recognizer.preprocess import batch_input
 from lpr.recognizer.readings import readings_from_log_probs

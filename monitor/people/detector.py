@@ -16,43 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr_core.nms import non_max_suppression
+from anpr_core.onnx_session import cpu_session
 from monitor.people.types import Person, PersonDetectorUnavailable
 
 MODEL_FILES = {"fp32": "person_det.onnx", "int8": "person_det.int8.onnx"}
 STRIDE = 32
 PERSON = 0  # COCO class index
-
-
-def cpu_session(model: Path, threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Cameras share few cores: idle ONNX threads must sleep, not spin.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-
-
-def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
-    """Indices of the boxes kept, best first. boxes: N×4 (x1, y1, x2, y2)."""
-    if len(boxes) == 0:
-        return []
-    x1, y1, x2, y2 = boxes.T
-    areas = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
-    order = scores.argsort()[::-1]
-    keep: list[int] = []
-    while order.size:
-        best = int(order[0])
-        keep.append(best)
-        rest = order[1:]
-        ix1, iy1 = np.maximum(x1[best], x1[rest]), np.maximum(y1[best], y1[rest])
-        ix2, iy2 = np.minimum(x2[best], x2[rest]), np.minimum(y2[best], y2[rest])
-        inter = np.maximum(0, ix2 - ix1) * np.maximum(0, iy2 - iy1)
-        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
-        order = rest[iou < iou_threshold]
-    return keep
 
 
 def decode(maps: Sequence[np.ndarray], anchors: np.ndarray, strides: Sequence[int], min_score: float):

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr_core.nms import non_max_suppression
 from anpr_core.settings import VisionSettings
 from lpr.detector import DetectorUnavailable, load_detector
-from lpr.detector.nms import non_max_suppression
 from lpr.detector.onnx_detector import letterbox, letterbox_shape
 from tests.conftest import SHARED_DATA
 from training.detector.composites import is_validation_scene

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr_core.nms import non_max_suppression
 from anpr_core.splits import real_crops
-from lpr.detector.nms import non_max_suppression
 from lpr.recognizer import load_recognizer
 from lpr.recognizer.decode import constrained_readings, greedy_decode
 from tests.conftest import SHARED_DATA

@@ -1,4 +1,5 @@
-"""One way to open an ONNX Runtime CPU session, shared by the detector and the recogniser."""
+"""One way to open an ONNX Runtime CPU session, shared by the plate detector, the recogniser and
+the person detector."""
 
 from __future__ import annotations
 
