@@ -53,6 +53,8 @@ class PlateRead(BaseModel):
     direction: str | None = None
     box: tuple[float, float, float, float] | None = None
     crop_ref: str | None = None
+    # A small JPEG of the whole frame the best crop came from (the scene on the alert card).
+    frame_ref: str | None = None
     location: GeoPoint | None = None
     frames: int = Field(default=1, ge=1)
     worker: str | None = None

@@ -53,6 +53,7 @@ def alert_document(read: PlateRead, match: WatchlistMatch) -> dict[str, Any]:
         "created_at": datetime.now(UTC).isoformat(),
         "best_seen": read.best_seen.isoformat(),
         "crop_ref": read.crop_ref,
+        "frame_ref": read.frame_ref,
         "confidence": read.confidence,
         "acknowledged": False,
     }

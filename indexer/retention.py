@@ -229,13 +229,14 @@ def _delete_older(
     A document indexed behind the scroll's snapshot is simply left for the next run.
     """
     es = client.options(request_timeout=_QUERY_TIMEOUT_S)
-    hits = _expired(es, index, field_name, cutoff, ["crop_ref"] if crop_refs is not None else [])
+    files = ["crop_ref", "frame_ref"]  # a read's plate crop and its small frame of the pass
+    hits = _expired(es, index, field_name, cutoff, files if crop_refs is not None else [])
 
     def each_hit() -> Iterator[dict[str, Any]]:
         for hit in hits:
-            ref = (hit.get("_source") or {}).get("crop_ref")
-            if crop_refs is not None and ref:
-                crop_refs.add(str(ref))
+            source = hit.get("_source") or {}
+            if crop_refs is not None:
+                crop_refs.update(str(source[f]) for f in files if source.get(f))
             yield hit
 
     removed = 0
@@ -266,7 +267,8 @@ def _delete_older(
 
 
 def expire_reads(client: Elasticsearch, prefix: str, cutoff: datetime, report: RetentionReport) -> set[str]:
-    """Delete expired read indices and boundary-month reads; return the deleted reads' crop refs."""
+    """Delete expired read indices and boundary-month reads; return the deleted reads' crop and
+    frame refs."""
     crop_refs: set[str] = set()
     for name, first in sorted(read_index_months(client, prefix).items(), key=lambda item: item[1]):
         start, end = _day_start(first), _day_start(_next_month(first))

@@ -50,6 +50,7 @@ READ_PROPERTIES: dict[str, Any] = {
     "direction": KEYWORD,
     "box": {"type": "float", "index": False, "doc_values": False},
     "crop_ref": {"type": "keyword", "index": False, "doc_values": False},
+    "frame_ref": {"type": "keyword", "index": False, "doc_values": False},
     "location": {"type": "geo_point"},
     "frames": {"type": "short", "index": False},
     "worker": {"type": "keyword", "index": False, "doc_values": False},

@@ -29,6 +29,7 @@ class Observation:
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
     crop: np.ndarray | None = None
+    frame_jpeg: bytes | None = None  # the whole frame, small (lpr.workers.crops.frame_thumbnail)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 
 from anpr_core.cameras import Camera
 from anpr_core.reads import GeoPoint, PlateAlternative, PlateRead, make_read_id
-from lpr.workers.crops import store_crop
+from lpr.workers.crops import frame_thumbnail, store_crop, store_frame
 from lpr.workers.feeds import FeedReader, Frame, as_image
 from lpr.workers.health import CameraHealth
 from lpr.workers.motion import MotionGate
@@ -161,11 +161,16 @@ class PlateWorker:
             state = self.states[camera_id]
             state.health.processed_frames += 1
             size = (frame.shape[1], frame.shape[0])
+            readable = [not _cut_by_edge(p.box, size) for p in plates]
+            # One small JPEG of the frame, shared by its plates: the best one's is kept with the read.
+            scene = frame_thumbnail(frame) if any(readable) else None
             observations = [
-                Observation(at, tuple(p.box), p.score, p.text, p.confidence or 0.0, p.alternatives, p.crop)
-                if not _cut_by_edge(p.box, size)
+                Observation(
+                    at, tuple(p.box), p.score, p.text, p.confidence or 0.0, p.alternatives, p.crop, scene
+                )
+                if ok
                 else Observation(at, tuple(p.box), p.score, None, 0.0)  # tracked, but not read
-                for p in plates
+                for p, ok in zip(plates, readable, strict=True)
             ]
             ended += [(state, t) for t in state.tracker.update(at, observations, size)]
         return self._emit(ended)
@@ -197,9 +202,11 @@ class PlateWorker:
             state.recent.append(_RecentRead(result.plate, alternatives | {result.plate}, track.last_seen))
             camera = state.camera
             read_id = make_read_id(camera.id, track.first_seen, track.key)
-            crop_ref = None
+            crop_ref = frame_ref = None
             if result.best.crop is not None and result.best.crop.size:
                 crop_ref = store_crop(self.crop_root, read_id, result.best.at, result.best.crop)
+            if result.best.frame_jpeg:
+                frame_ref = store_frame(self.crop_root, read_id, result.best.at, result.best.frame_jpeg)
             reads.append(
                 PlateRead(
                     read_id=read_id,
@@ -215,6 +222,7 @@ class PlateWorker:
                     direction=camera.direction,
                     box=result.best.box,
                     crop_ref=crop_ref,
+                    frame_ref=frame_ref,
                     location=GeoPoint(lat=camera.lat, lon=camera.lon),
                     frames=len(track.observations),
                     worker=self.worker_name,

@@ -163,6 +163,17 @@ function cropImage(readId, reason, alertId) {
   return img;
 }
 
+function frameImage(alertId) {
+  const img = document.createElement("img");
+  img.className = "frame";
+  img.alt = t("scene_frame");
+  img.title = t("scene_frame");
+  img.loading = "lazy";
+  img.src = apiUrl(`/alerts/${encodeURIComponent(alertId)}/frame`);
+  img.onerror = () => img.classList.add("missing");
+  return img;
+}
+
 function renderAlerts() {
   const list = $("#alert-list");
   list.replaceChildren(...state.alerts.map(alertItem));
@@ -174,7 +185,13 @@ function alertItem(alert) {
   item.className = `alert ${alert.acknowledged ? "acked" : "open"}`;
   item.dataset.alertId = alert.alert_id;
   item.dataset.plate = alert.plate;
-  if (alert.crop_ref) item.append(cropImage(alert.read_id, null, alert.alert_id));
+  // The evidence to confirm against: the plate crop and a small frame of that pass (the vehicle
+  // in its lane), both through the alert, so an operator's page load meets no 403.
+  const evidence = document.createElement("div");
+  evidence.className = "evidence";
+  if (alert.crop_ref) evidence.append(cropImage(alert.read_id, null, alert.alert_id));
+  if (alert.frame_ref) evidence.append(frameImage(alert.alert_id));
+  if (evidence.childElementCount) item.append(evidence);
   const text = document.createElement("div");
   text.innerHTML = "<span class=plate></span> <span class=kind></span><br><span class=where></span> · <time></time><br><span class=why></span>";
   text.querySelector(".plate").textContent = alert.plate;

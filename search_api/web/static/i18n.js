@@ -24,6 +24,7 @@ const TEXT = {
     correct_plate: "올바른 번호판", correct_reason: "정정 사유", correct: "정정", wrong_read: "판독 정정",
     corrected: "정정 완료: {from} → {to}", nav_review: "판독 검토", max_confidence: "신뢰도 미만",
     load_review: "검토 목록", confirm: "맞음", review_count: "검토할 판독 {n}건", confirmed: "확인 완료: {plate}",
+    scene_frame: "통과 장면",
   },
   en: {
     title: "ANPR control room", nav_alerts: "Live alerts", nav_search: "Search", nav_route: "Route",
@@ -52,6 +53,7 @@ const TEXT = {
     correct: "Correct", wrong_read: "Wrong read", corrected: "Corrected: {from} → {to}",
     nav_review: "Review reads", max_confidence: "Confidence below", load_review: "Load queue", confirm: "Right",
     review_count: "{n} reads to review", confirmed: "Confirmed: {plate}",
+    scene_frame: "Scene of the pass",
   },
 };
 
