@@ -97,6 +97,8 @@ class PathsSettings(_Section):
     crop_dir: Path | None = None
     # The API's audit records wait here (one file per worker, 0600) until Elasticsearch has them.
     audit_journal_dir: Path | None = None
+    # People analytics (issue 23): the monitor's event journal, snapshots and live status.
+    people_dir: Path | None = None
     # The real labelled data (not redistributed): plates/, scenes/ with their labels.
     shared_data: Path = PROJECT_ROOT.parent / "shared" / "data"
     # A folder with NanumGothicBold.ttf for the plate renderer and the PDF report; None: the
@@ -114,6 +116,10 @@ class PathsSettings(_Section):
     @property
     def crops(self) -> Path:
         return self.crop_dir or self.var_dir / "crops"
+
+    @property
+    def people(self) -> Path:
+        return self.people_dir or self.var_dir / "people"
 
 
 class RetentionSettings(_Section):

@@ -130,6 +130,13 @@ class ReadIndexer:
             self.stats.quarantined += batch.quarantined
         return committed
 
+    def submit_in_order(self, fn: Callable[[], None]) -> Future[None]:
+        """Run `fn` on the send thread after the batches handed to it so far. Other writers of
+        alerts (people events, indexer/people_events.py) that take their sequence on this thread
+        are then written in sequence order too: the live board's cursor never passes an alert
+        that is not written yet."""
+        return self._pool.submit(fn)
+
     def drain(self) -> int:
         """Wait for the batch in flight and commit it (on shutdown)."""
         return self._settle() or 0

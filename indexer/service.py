@@ -15,6 +15,7 @@ from indexer.consumer import ReadIndexer, tune_garbage_collector
 from indexer.corrections import CorrectionRematcher
 from indexer.mqtt import CameraStatusPublisher, MqttPublisher
 from indexer.outbox import DeliveryOutbox
+from indexer.people_events import PeopleEventShipper
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         client, JournalReader(settings.paths.journal), prefix, batch_size=args.batch_size,
         on_alerts=outbox.enqueue,
     )  # fmt: skip
+    # People analytics events (issue 23): the same alerts index, board and outbox as the plates.
+    people = PeopleEventShipper(client, settings.paths.people, prefix, on_alerts=outbox.enqueue,
+                                submit=indexer.submit_in_order)  # fmt: skip
     # Reads a person corrected in the API: the watchlist again, on the corrected text.
     rematcher = CorrectionRematcher(client, prefix, lambda: indexer.watchlist, outbox.enqueue)
     if args.metrics_port:
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ES_FAILURES.inc(stats.failed_attempts - seen[3])
         seen = (stats.indexed, stats.alerts, stats.quarantined, stats.failed_attempts)
         JOURNAL_LAG.set(indexer.reader.lag_bytes())
+        people.step()
+        people.ship_status()
         rematcher.maybe_rematch()
         if camera_status is not None:
             camera_status.maybe_publish()

@@ -1,10 +1,12 @@
 """`anpr people-monitor`: the people analytics service, one loop over the analytics cameras.
 
-Per camera at its own rate: frame → persons → ByteTrack → zone rules. Each event is appended as
-one JSON line to `<var>/people/events.jsonl` (fsync'd before it counts, like the plate journal)
-with a JPEG snapshot, the zone drawn, under `<var>/people/snapshots/`; the live count and
-density level of every camera go to `<var>/people/status.json` (replaced atomically) each round.
-Storing the events in Elasticsearch and on the live board is the indexer's part (not yet done).
+Per camera at its own rate: frame → persons → ByteTrack → zone rules. Each event's snapshot (the
+frame, zones drawn) is written and fsync'd under `<paths.people>/snapshots/`, then the event is
+appended to the people journal `<paths.people>/events/` (`anpr_core.journal`: fsync'd before it
+counts, like the plate reads) with an id made from what it is (`anpr_core.people_events`); the
+indexer ships it to Elasticsearch, the live board and the alert outbox (indexer/people_events.py).
+The live count, density levels and zone outlines of every camera go to
+`<paths.people>/status.json` (replaced atomically) each round.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from anpr_core.journal import ReadJournal, private_directory
+from anpr_core.people_events import (
+    STATUS_FILE,
+    PeopleEventRecord,
+    events_dir,
+    people_event_id,
+    snapshots_dir,
+)
 from anpr_core.settings import Settings
 from monitor.analytics import CameraAnalytics, load_analytics
 from monitor.cli import IMAGE_SUFFIXES, detector_from
 from monitor.people.density import DensityCounter
 from monitor.people.detector import PersonDetector
+from monitor.people.types import Person
 from monitor.rules import CameraRules, PeopleEvent
 from monitor.tracking import PersonTracker
 
@@ -53,25 +64,40 @@ def frames_of(camera: CameraAnalytics) -> Iterator[np.ndarray]:
 
 
 class EventLog:
+    """The monitor's side of the people journal: snapshot first, then the record, both fsync'd."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        (root / "snapshots").mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._file = open(root / "events.jsonl", "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        private_directory(root)
+        self.snapshots = snapshots_dir(root)
+        private_directory(self.snapshots)
+        self.journal = ReadJournal(events_dir(root))
 
     def append(self, event: PeopleEvent, frame: np.ndarray, camera: CameraAnalytics) -> Path:
-        name = f"{camera.id}-{event.zone}-{event.kind}-{int(event.at * 1000)}.jpg"
-        snapshot = self.root / "snapshots" / name
-        cv2.imwrite(str(snapshot), draw(frame, camera, event))
-        record = {**event.as_json(), "snapshot": name}
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        event_id = people_event_id(
+            event.camera_id, event.zone, event.kind, event.at, event.track_id, event.level
+        )
+        snapshot = self.snapshots / f"{event_id}.jpg"
+        ok, jpeg = cv2.imencode(".jpg", draw(frame, camera, event), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise RuntimeError(f"snapshot of {event_id} could not be encoded")
+        # The record must never name a snapshot that a crash left unwritten.
+        fd = os.open(snapshot, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(jpeg.tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+        record = PeopleEventRecord(event_id=event_id, snapshot=snapshot.name, **event.as_json())
+        self.journal.append(record)
         return snapshot
 
     def write_status(self, status: dict) -> None:
-        tmp = self.root / "status.json.tmp"
+        tmp = self.root / f"{STATUS_FILE}.tmp"
         tmp.write_text(json.dumps(status, ensure_ascii=False))
-        tmp.replace(self.root / "status.json")
+        tmp.replace(self.root / STATUS_FILE)
+
+    def close(self) -> None:
+        self.journal.close()
 
 
 def draw(frame: np.ndarray, camera: CameraAnalytics, event: PeopleEvent) -> np.ndarray:
@@ -84,6 +110,10 @@ def draw(frame: np.ndarray, camera: CameraAnalytics, event: PeopleEvent) -> np.n
     return image
 
 
+# A feed that knows its persons (simulated walkers): frame and persons, no detector needed.
+Feed = Callable[[CameraAnalytics], Iterator[tuple[np.ndarray, list[Person]]]]
+
+
 class CameraAnalyticsLoop:
     def __init__(
         self,
@@ -91,21 +121,31 @@ class CameraAnalyticsLoop:
         detector: PersonDetector,
         clock=time.time,
         density: DensityCounter | None = None,
+        feed: Feed | None = None,
     ) -> None:
         self.camera, self.detector, self.density = camera, detector, density
         self.tracker, self.rules = PersonTracker(camera.fps), CameraRules(camera)
-        self.frames = frames_of(camera)
+        self.feed = feed
+        self.frames = self._open()
         self.clock = clock
         self.count = 0
+        self.frame_size: tuple[int, int] | None = None
+
+    def _open(self) -> Iterator[tuple[np.ndarray, list[Person] | None]]:
+        if self.feed is not None:
+            return iter(self.feed(self.camera))
+        return ((frame, None) for frame in frames_of(self.camera))
 
     def step(self, log_: EventLog) -> list[PeopleEvent]:
-        frame = next(self.frames, None)
-        if frame is None:  # a replayed directory or file starts again; a stream reconnects
-            self.frames = frames_of(self.camera)
-            frame = next(self.frames, None)
-            if frame is None:
+        item = next(self.frames, None)
+        if item is None:  # a replayed directory or file starts again; a stream reconnects
+            self.frames = self._open()
+            item = next(self.frames, None)
+            if item is None:
                 return []
-        persons = self.detector.detect(frame)
+        frame, known = item
+        self.frame_size = (int(frame.shape[1]), int(frame.shape[0]))
+        persons = known if known is not None else self.detector.detect(frame)
         self.count = len(persons)
         zone_counts = None
         if self.density is not None and self.camera.crowd_counter == "density":
@@ -117,12 +157,31 @@ class CameraAnalyticsLoop:
         return events
 
 
+def camera_status(loop: CameraAnalyticsLoop, now: float) -> dict:
+    """What the page shows live: aggregated counts and levels, and the zone outlines (no images)."""
+    return {
+        "count": loop.count,
+        "levels": loop.rules.levels(),
+        "at": now,
+        "frame": list(loop.frame_size) if loop.frame_size else None,
+        "zones": [
+            {"name": z.name, "polygon": [list(p) for p in z.polygon],
+             "rules": [r for r, on in (("intrusion", bool(z.closed)), ("loitering", bool(z.loiter_s)),
+                                       ("density", bool(z.density_levels))) if on]}
+            for z in loop.camera.zone
+        ],
+    }  # fmt: skip
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("people-monitor", help="people analytics on the analytics cameras")
     parser.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (tests)")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings, feeds: Mapping[str, Feed] | None = None) -> int:
+    """`feeds`: sources the monitor cannot open itself, by the camera's `source` (the demo's
+    simulated walkers, given by the `anpr` layer)."""
+    feeds = feeds or {}
     config = load_analytics(settings.people.analytics_path)
     cameras = [c for c in config.camera if c.source]
     if not cameras:
@@ -132,8 +191,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     density = None
     if any(c.crowd_counter == "density" for c in cameras):
         density = DensityCounter(detector_from(settings), settings.people.model)
-    loops = [CameraAnalyticsLoop(c, detector, density=density) for c in cameras]
-    events = EventLog(settings.paths.var_dir / "people")
+    loops = [
+        CameraAnalyticsLoop(c, detector, density=density, feed=feeds.get(c.source or "")) for c in cameras
+    ]
+    events = EventLog(settings.paths.people)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     due = {loop.camera.id: 0.0 for loop in loops}
@@ -146,9 +207,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             due[loop.camera.id] = now + 1.0 / loop.camera.fps
             for event in loop.step(events):
                 log.info("people event %s", event.as_json())
-        events.write_status(
-            {loop.camera.id: {"count": loop.count, "levels": loop.rules.levels()} for loop in loops}
-        )
+        events.write_status({loop.camera.id: camera_status(loop, time.time()) for loop in loops})
         rounds += 1
         time.sleep(max(0.0, min(due.values()) - time.monotonic()))
+    events.close()
     return 0

@@ -28,6 +28,7 @@ from search_api.blueprints import (
     evidence,
     exports,
     ops,
+    people,
     plates,
     reads,
     watchlist,
@@ -132,6 +133,7 @@ def create_app(
         webhooks.bp,
         corrections.bp,
         evidence.bp,
+        people.bp,
     ):
         app.register_blueprint(blueprint)
     from search_api.web import web_blueprint  # the control-room page (issue 10)

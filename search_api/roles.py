@@ -18,3 +18,6 @@ ROUTE_READERS = frozenset({Role.INVESTIGATOR, Role.ANALYST})
 EXPORTERS = frozenset({Role.ANALYST})
 ALERT_HANDLERS = frozenset({Role.OPERATOR})
 ADMINS = frozenset({Role.ADMIN})
+# Live people counts and density levels (issue 23): aggregated, no personal data, but only the
+# control room and administrators have a use for them. Event snapshots (persons): ALERT_HANDLERS.
+PEOPLE_STATUS_READERS = frozenset({Role.OPERATOR, Role.ADMIN})

@@ -66,3 +66,8 @@ def deliveries_index(prefix: str) -> str:
 def corrections_index(prefix: str) -> str:
     """Read corrections and review verdicts: who said a read was wrong (or right), and why."""
     return f"{prefix}-corrections"
+
+
+def people_status_index(prefix: str) -> str:
+    """Live people counts and density levels, one document per analytics camera (issue 23)."""
+    return f"{prefix}-people-status"

@@ -18,6 +18,7 @@ from anpr_core.elastic.indices import (
     camera_health_index,
     corrections_index,
     deliveries_index,
+    people_status_index,
     reads_alias,
     reads_index,
     reads_pattern,
@@ -61,6 +62,21 @@ READ_PROPERTIES: dict[str, Any] = {
     "reviewed": KEYWORD,  # "confirmed" | "corrected"
     "reviewed_by": KEYWORD,
     "reviewed_at": DATE,
+}
+
+# People events (issue 23) are alerts too, on the same board, outbox and retention: what they add.
+PEOPLE_ALERT_PROPERTIES: dict[str, Any] = {
+    "kind": KEYWORD,  # "intrusion" | "loitering" | "density" (a plate alert has none: watchlist)
+    "zone": KEYWORD,
+    "level": KEYWORD,  # density: 관심/주의/경계/심각
+    "event_at": DATE,
+    "since": DATE,
+    "track_id": {"type": "integer", "index": False},
+    "count": {"type": "integer"},
+    "density": {"type": "float"},
+    # The frame with the zone drawn (JPEG, base64): personal data, served only through the
+    # audited snapshot endpoint and never in lists, the live stream, webhooks or MQTT.
+    "snapshot_jpeg": {"type": "binary"},
 }
 
 _TEMPLATE_PRIORITY = 5
@@ -159,6 +175,15 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
             "acknowledged_by": KEYWORD,
             "acknowledged_at": DATE,
             "ack_note": {"type": "text"},
+            **PEOPLE_ALERT_PROPERTIES,
+        },
+        people_status_index(prefix): {
+            "camera_id": KEYWORD,
+            "updated_at": DATE,
+            "count": {"type": "integer"},
+            "levels": {"type": "object", "enabled": False},
+            "zones": {"type": "object", "enabled": False},
+            "frame": {"type": "integer", "index": False},
         },
         webhooks_index(prefix): {
             "id": KEYWORD,
@@ -218,6 +243,8 @@ def _ensure_templates_and_indices(client: Elasticsearch, prefix: str) -> None:
     for name, properties in simple.items():
         if not client.indices.exists(index=name):
             _create(client, name, settings=single, mappings={"properties": properties})
+    # An alerts index created before the people events gets their fields (adding is always allowed).
+    client.indices.put_mapping(index=alerts_index(prefix), properties=PEOPLE_ALERT_PROPERTIES)
     # Read indices created before a field was added get it too (adding fields is always allowed).
     client.indices.put_mapping(
         index=reads_pattern(prefix), properties=READ_PROPERTIES, allow_no_indices=True,

@@ -59,6 +59,7 @@ def _alerts(
     result = es.search(
         index=alerts_index(prefix), query=query, size=size, sort=[{"sequence": order}],
         ignore_unavailable=True, allow_no_indices=True,
+        source_excludes=["snapshot_jpeg"],  # a people event's image: only GET /people/events/<id>/snapshot
     )  # fmt: skip
     return [{"alert_id": hit["_id"], **hit["_source"]} for hit in result["hits"]["hits"]]
 

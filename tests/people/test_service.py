@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from anpr_core.journal import JournalReader
 from anpr_core.settings import PROJECT_ROOT
 from tests.conftest import SHARED_DATA
 
@@ -37,7 +38,7 @@ def test_a_closed_zone_over_the_mall_floor_raises_an_intrusion_with_a_snapshot(t
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     root = tmp_path / "var" / "people"
-    events = [json.loads(line) for line in (root / "events.jsonl").read_text().splitlines()]
+    events = JournalReader(root / "events").read_batch(max_wait_s=0).records
     assert events and {e["kind"] for e in events} == {"intrusion"}
     assert all(e["camera_id"] == "P01" and e["zone"] == "floor" for e in events)
     # one event per person (track), not one per frame
@@ -45,3 +46,4 @@ def test_a_closed_zone_over_the_mall_floor_raises_an_intrusion_with_a_snapshot(t
     assert all((root / "snapshots" / e["snapshot"]).stat().st_size > 10_000 for e in events)
     status = json.loads((root / "status.json").read_text())
     assert status["P01"]["count"] > 5
+    assert status["P01"]["zones"][0]["name"] == "floor" and status["P01"]["frame"] == [640, 480]
