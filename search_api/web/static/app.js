@@ -3,6 +3,7 @@
 import { api, apiJson, apiUrl, ApiError } from "./api.js";
 import { applyTranslations, currentLanguage, setLanguage, t } from "./i18n.js";
 import { createMap } from "./map.js";
+import { closePeople, openPeople, peopleAlertItem } from "./people.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { cameras: [], cameraById: new Map(), stream: null, alerts: [], user: null };
@@ -10,10 +11,10 @@ const state = { cameras: [], cameraById: new Map(), stream: null, alerts: [], us
 const maps = { alerts: null, route: null, cameras: null };
 // What each role may open: mirrors search_api/roles.py, so nobody is shown a view that answers 403.
 const VIEWS = {
-  operator: ["alerts", "cameras"],
+  operator: ["alerts", "people", "cameras"],
   investigator: ["search", "route", "review", "cameras"],
   analyst: ["search", "route", "cameras"],
-  admin: ["deliveries", "cameras"],
+  admin: ["deliveries", "people", "cameras"],
 };
 const EXPORTERS = new Set(["analyst"]);
 
@@ -49,6 +50,8 @@ function fail(error) {
 function show(view) {
   for (const section of document.querySelectorAll(".view")) section.hidden = section.id !== `view-${view}`;
   for (const button of document.querySelectorAll("#nav [data-view]")) button.classList.toggle("active", button.dataset.view === view);
+  if (view === "people") openPeople(peopleContext());
+  else closePeople();
   if (view === "cameras") loadCameras().catch(fail);
   if (view === "deliveries") loadDeliveries().catch(fail);
   if (view === "alerts") drawAlertMap();
@@ -67,6 +70,7 @@ async function endSession() {
 
 function logout(message) {
   state.user = null;
+  closePeople();
   state.stream?.close();
   state.stream = null;
   $("#nav").hidden = true;
@@ -180,7 +184,11 @@ function renderAlerts() {
   drawAlertMap();
 }
 
+// People events (issue 23) share the board: their card is people.js's.
+const peopleContext = () => ({ role: state.user?.role, cameraName, formatTime, acknowledge, fail });
+
 function alertItem(alert) {
+  if (alert.kind) return peopleAlertItem(alert, peopleContext());
   const item = document.createElement("li");
   item.className = `alert ${alert.acknowledged ? "acked" : "open"}`;
   item.dataset.alertId = alert.alert_id;
@@ -538,6 +546,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#logout").onclick = () => endSession();
   $("#lang").onclick = () => {
     setLanguage(currentLanguage() === "ko" ? "en" : "ko");
+    if (!$("#view-people").hidden) openPeople(peopleContext());
     for (const map of Object.values(maps)) map?.setCameras(state.cameras);
     renderAlerts();
   };

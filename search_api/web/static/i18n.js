@@ -64,6 +64,12 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
 
+// A view module's own texts (people.js), merged at import so data-i18n labels find them too.
+export function addTexts(extra) {
+  for (const [lang, texts] of Object.entries(extra)) Object.assign(TEXT[lang], texts);
+  applyTranslations();
+}
+
 export function currentLanguage() {
   return language;
 }
