@@ -90,9 +90,10 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _people_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from anpr.people_demo import FEEDS  # the demo's simulated walkers ("sim:walkers" cameras)
     from monitor.service import run
 
-    return run(args, settings)
+    return run(args, settings, feeds=FEEDS)
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,6 +15,7 @@ import time
 
 from anpr.broker import start_broker
 from anpr.launcher import Process, Supervisor, anpr_command, run_until_signalled
+from anpr.people_demo import write_demo_analytics
 from anpr_core.elastic.local_node import LocalElasticsearch
 from anpr_core.logging_setup import configure_logging
 from anpr_core.settings import Settings, load_settings
@@ -41,6 +42,8 @@ def services(env: dict[str, str]) -> list[Process]:
         # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
         "workers": anpr_command("workers"),
         "indexer": anpr_command("indexer"),
+        # People analytics (issue 23) on the demo's people cameras (anpr/people_demo.py).
+        "people-monitor": anpr_command("people-monitor"),
         "api": anpr_command("api"),
     }  # fmt: skip
     return [Process(name, args, env=env, die_with_parent=True) for name, args in argv.items()]
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         ANPR_ELASTICSEARCH__PASSWORD=node.password,
         ANPR_API__PORT=str(args.port),
     )
+    env["ANPR_PEOPLE__ANALYTICS_PATH"] = str(write_demo_analytics(settings))
     demo_users = seed_demo_users(settings)
     seed_demo_watchlist(settings)
     supervisor = Supervisor()
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:{SIMULATOR_PORT}/"
     )
+    print("People cameras (crowd watch view): P01, P02 real mall CCTV at 1 fps, SIM1 simulated walkers")
     print(
         "Watchlist seeded with "
         + ", ".join(p for p, _ in DEMO_WATCHLIST)
