@@ -3,8 +3,10 @@
 Frames the worker cannot keep up with are dropped oldest-first and counted (reads are never
 dropped: they are made later, from the frames that were processed). Sources: http:// MJPEG
 (multipart/x-mixed-replace) read directly, each frame kept as its JPEG bytes (`JpegFrame`) and
-decoded only if the worker looks at it; rtsp://, other http:// streams and video files (file://
-or a path) through OpenCV's FFmpeg backend; image folders (folder://DIR, in name order) for tests.
+decoded only if the worker looks at it; rtsp:// H.264/H.265 cameras and video files (file:// or
+a path, `?realtime=1&fps=12&loop=1` paced like a camera) decoded with PyAV, each picture kept in
+YUV until looked at (lpr/workers/decode.py); other http:// streams through OpenCV's FFmpeg
+backend; image folders (folder://DIR, in name order) for tests.
 
 Why MJPEG is not decoded on arrival: 45 cameras at 8 fps are 360 JPEG decodes a second, about
 0.6 of a core on this machine, and almost all of those frames are dropped unseen (the buffer
@@ -30,6 +32,7 @@ import cv2
 import numpy as np
 
 from anpr_core.redact import redact_credentials
+from lpr.workers.decode import DecodedFrame, DecodeError, decoded_frames
 from lpr.workers.health import CameraHealth
 
 log = logging.getLogger(__name__)
@@ -64,11 +67,11 @@ class JpegFrame:
         return self._image
 
 
-Frame = np.ndarray | JpegFrame
+Frame = np.ndarray | JpegFrame | DecodedFrame
 
 
 def as_image(frame: Frame) -> np.ndarray | None:
-    return frame.image() if isinstance(frame, JpegFrame) else frame
+    return frame.image() if isinstance(frame, JpegFrame | DecodedFrame) else frame
 
 
 def _open_capture(url: str, timeout_ms: int) -> cv2.VideoCapture:
@@ -162,12 +165,14 @@ def _folder_frames(directory: Path) -> Iterator[Frame | None]:
         yield cv2.imread(str(path), cv2.IMREAD_COLOR)
 
 
-def frame_source(url: str, timeout_ms: int = 5000) -> Iterator[Frame | None]:
+def frame_source(
+    url: str, timeout_ms: int = 5000, health: CameraHealth | None = None
+) -> Iterator[Frame | None]:
     if url.startswith("folder://"):
         return _folder_frames(Path(url[len("folder://") :]))
     if url.startswith(("http://", "https://")):
         return _mjpeg_frames(url, timeout_ms)
-    return _capture_frames(url, timeout_ms)
+    return decoded_frames(url, timeout_ms, health or CameraHealth(""))
 
 
 class FeedReader(threading.Thread):
@@ -245,7 +250,7 @@ class FeedReader(threading.Thread):
         while not self.stop_event.is_set():
             got_frame = False
             try:
-                for frame in frame_source(self.url, self.timeout_ms):
+                for frame in frame_source(self.url, self.timeout_ms, self.health):
                     if self.stop_event.is_set():
                         break
                     if frame is None or (
@@ -261,7 +266,7 @@ class FeedReader(threading.Thread):
                     if self.url.startswith("folder://") and not self.loop:
                         break
                     raise FeedError("stream ended")
-            except FeedError as exc:
+            except (FeedError, DecodeError) as exc:
                 self._fail(str(exc))
             except Exception as exc:  # one camera's fault must never stop the others
                 self._fail(f"{type(exc).__name__}: {exc}")

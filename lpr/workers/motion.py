@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from lpr.workers.feeds import Frame, JpegFrame
+from lpr.workers.feeds import DecodedFrame, Frame, JpegFrame
 
 
 class MotionGate:
@@ -17,8 +17,9 @@ class MotionGate:
 
     def moving(self, frame: Frame) -> bool:
         """Whether the frame differs from the camera's background; a JPEG frame is looked at in
-        a 1/4-scale grey decode, a corrupt one counts as no motion."""
-        if isinstance(frame, JpegFrame):
+        a 1/4-scale grey decode, a corrupt one counts as no motion; a decoded H.264 frame in its
+        subsampled luma plane (no colour conversion)."""
+        if isinstance(frame, JpegFrame | DecodedFrame):
             grey = frame.small_grey()
             if grey is None:
                 return False

@@ -84,7 +84,10 @@ def serve_health(
     healths: dict[str, CameraHealth],
     port: int,
     host: str = "127.0.0.1",
+    stages: Callable[[], dict[str, float]] | None = None,
 ) -> ThreadingHTTPServer:
+    """/health (JSON: cameras, and the worker's CPU seconds per stage), /metrics (Prometheus)."""
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
             log.debug(format, *args)
@@ -97,6 +100,7 @@ def serve_health(
                 payload = {
                     "cameras": cams,
                     "up": sum(c["state"] == "up" for c in cams),
+                    "stage_cpu_s": dict(stages()) if stages else {},
                 }
                 body, ctype = json.dumps(payload, ensure_ascii=False).encode(), "application/json"
             else:

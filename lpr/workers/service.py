@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--input-size", type=int, default=None, help="detector input (default from settings)")
     parser.add_argument("--no-es", action="store_true", help="do not publish health to Elasticsearch")
+    parser.add_argument(
+        "--stream-template", default=None, metavar="URL",
+        help="read camera {id} from this URL instead of the registry's, e.g. rtsp://127.0.0.1:8555/{id} "
+        "(the real-plate RTSP simulator) or 'file:///clips/{id}.h264?realtime=1&fps=12&loop=1'",
+    )  # fmt: skip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,7 +67,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         repeat_window_s=settings.cameras.repeat_window_s,
         max_batch=args.batch,
     )
-    feeds = {c.id: FeedReader(c.id, c.stream_url, healths[c.id]) for c in cameras}
+    template = args.stream_template
+    feeds = {
+        c.id: FeedReader(c.id, template.replace("{id}", c.id) if template else c.stream_url, healths[c.id])
+        for c in cameras
+    }
     for feed in feeds.values():
         feed.start()
     publisher = HealthPublisher(
@@ -71,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         camera_health_index(settings.elasticsearch.index_prefix),
     )
     publisher.start()
-    http = serve_health(healths, args.health_port)
+    http = serve_health(healths, args.health_port, stages=lambda: dict(worker.stage_cpu_s))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

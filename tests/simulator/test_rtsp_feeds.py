@@ -1,0 +1,122 @@
+"""The real-plate RTSP simulator (gst-rtsp-server) read by the workers' PyAV feed readers: live
+H.264 from a real server, a resolution change, a dropped camera that comes back, a paced file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from anpr.simulator.camera_faults import parse_fault
+from anpr.simulator.real_clips import Manifest, build_clips
+from anpr.simulator.rtsp import SYSTEM_PYTHON, RtspSimulator
+from lpr.workers.decode import DecodedFrame
+from lpr.workers.feeds import FeedReader
+from lpr.workers.health import CameraHealth
+from lpr.workers.motion import MotionGate
+
+pytestmark = pytest.mark.skipif(not Path(SYSTEM_PYTHON).is_file(), reason="Debian python3 (scripts/setup)")
+
+
+def _wait(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
+    faults = [parse_fault(f) for f in ("C02:resize@2+4:320x180", "C03:drop@2+3")]
+    return build_clips(["C01", "C02", "C03"], resolution=(640, 360), duration_s=10.0, seed=3,
+                       root=tmp_path_factory.mktemp("clips"), faults={c: [f] for c, f in faults},
+                       log=lambda _: None)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def simulator(manifest: Manifest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspSimulator]:
+    with RtspSimulator(manifest, log_dir=tmp_path_factory.mktemp("logs")) as sim:
+        yield sim
+
+
+def _reader(camera_id: str, url: str) -> tuple[FeedReader, CameraHealth]:
+    health = CameraHealth(camera_id)
+    feed = FeedReader(camera_id, url, health, buffer_frames=1000, timeout_ms=5000, backoff_s=(0.5, 2.0))
+    feed.start()
+    return feed, health
+
+
+def test_workers_read_live_h264_from_the_rtsp_server_at_the_camera_rate(simulator: RtspSimulator) -> None:
+    feed, health = _reader("C01", simulator.url("C01"))
+    try:
+        assert _wait(lambda: health.frames >= 6, 15), health
+        start, frames = time.monotonic(), health.frames
+        time.sleep(2.0)
+        rate = (health.frames - frames) / (time.monotonic() - start)
+        assert 9 <= rate <= 15  # paced live at 12 fps by the server, not a file dumped at once
+        item = feed.take()
+        assert item is not None and isinstance(item[1], DecodedFrame)
+        frame = item[1]
+        assert frame.size == (640, 360) and frame.image().shape == (360, 640, 3)
+        assert frame.small_grey().shape == (90, 160)
+        assert MotionGate().moving(frame)  # the first frame sets the background
+        assert health.decoded_frames >= health.frames and health.decode_cpu_s > 0
+        assert health.state == "up" and health.errors == 0
+    finally:
+        feed.stop_event.set()
+
+
+def test_a_resolution_change_reaches_the_worker_without_a_reconnect(simulator: RtspSimulator) -> None:
+    feed, health = _reader("C02", simulator.url("C02"))
+    sizes: set[tuple[int, int]] = set()
+
+    def seen_both() -> bool:
+        while (item := feed.take()) is not None:
+            sizes.add(item[1].size)  # type: ignore[union-attr]
+        return {(640, 360), (320, 180)} <= sizes
+
+    try:
+        assert _wait(seen_both, 20), sizes
+        assert health.reconnects == 0 and health.errors == 0
+    finally:
+        feed.stop_event.set()
+
+
+def test_a_dropped_camera_goes_down_and_is_read_again_within_five_seconds(simulator: RtspSimulator) -> None:
+    feed, health = _reader("C03", simulator.url("C03"))
+    cam = simulator.manifest.cameras["C03"]
+    length = simulator.manifest.duration_s
+
+    def clip_time() -> float:
+        return (time.time() - simulator.epoch.timestamp() + cam.phase_s) % length
+
+    try:
+        assert _wait(lambda: health.state == "up", 25), health
+        assert _wait(lambda: health.state == "down", 12), health
+        assert 2.0 <= clip_time() <= 3.0  # the drop (2 s .. 5 s of the clip) is noticed at once
+        assert _wait(lambda: 5.0 <= clip_time() < 5.5, 12)  # the camera is back
+        back, frames = time.monotonic(), health.frames
+        assert _wait(lambda: health.frames > frames and health.state == "up", 6)
+        assert time.monotonic() - back <= 5.0
+        assert health.reconnects >= 1
+    finally:
+        feed.stop_event.set()
+
+
+def test_a_realtime_file_source_is_paced_and_loops(manifest: Manifest) -> None:
+    cam = manifest.cameras["C01"]
+    url = f"file://{cam.clip}?realtime=1&fps=24&loop=1"  # twice the clip's rate: a loop in 5 s
+    feed, health = _reader("C01", url)
+    try:
+        assert _wait(lambda: health.frames >= manifest.frames + 12, 9), health
+        took = time.monotonic()
+        frames = health.frames
+        time.sleep(1.0)
+        assert 18 <= (health.frames - frames) / (time.monotonic() - took) <= 30
+        assert health.errors == 0 and health.reconnects == 0  # looped inside the source
+    finally:
+        feed.stop_event.set()
