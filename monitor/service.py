@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from anpr_core.journal import ReadJournal, private_directory
 from anpr_core.people_events import (
@@ -41,6 +42,14 @@ from monitor.rules import CameraRules, PeopleEvent
 from monitor.tracking import PersonTracker
 
 log = logging.getLogger(__name__)
+
+FRAMES = Counter("anpr_people_frames_total", "frames analysed", ["camera"])
+EVENTS = Counter("anpr_people_events_total", "people events written to the journal", ["camera", "kind"])
+PEOPLE = Gauge("anpr_people_count", "people in the camera's last analysed frame", ["camera"])
+FRAME_SECONDS = Histogram(
+    "anpr_people_frame_seconds", "one frame: detection, tracking, rules and event writes",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2),
+)  # fmt: skip
 
 
 def frames_of(camera: CameraAnalytics) -> Iterator[np.ndarray]:
@@ -176,6 +185,7 @@ def camera_status(loop: CameraAnalyticsLoop, now: float) -> dict:
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("people-monitor", help="people analytics on the analytics cameras")
     parser.add_argument("--rounds", type=int, default=None, help="stop after this many rounds (tests)")
+    parser.add_argument("--metrics-port", type=int, default=9320, help="Prometheus /metrics (0 = off)")
 
 
 def run(args: argparse.Namespace, settings: Settings, feeds: Mapping[str, Feed] | None = None) -> int:
@@ -195,6 +205,12 @@ def run(args: argparse.Namespace, settings: Settings, feeds: Mapping[str, Feed] 
         CameraAnalyticsLoop(c, detector, density=density, feed=feeds.get(c.source or "")) for c in cameras
     ]
     events = EventLog(settings.paths.people)
+    metrics_port = getattr(args, "metrics_port", 0)
+    if metrics_port:
+        try:
+            start_http_server(metrics_port, addr="127.0.0.1")
+        except OSError as exc:  # a second monitor on the host: analytics matter more than metrics
+            log.warning("no /metrics on port %d: %s", metrics_port, exc)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     due = {loop.camera.id: 0.0 for loop in loops}
@@ -205,7 +221,12 @@ def run(args: argparse.Namespace, settings: Settings, feeds: Mapping[str, Feed] 
             if now < due[loop.camera.id]:
                 continue
             due[loop.camera.id] = now + 1.0 / loop.camera.fps
-            for event in loop.step(events):
+            with FRAME_SECONDS.time():
+                written = loop.step(events)
+            FRAMES.labels(loop.camera.id).inc()
+            PEOPLE.labels(loop.camera.id).set(loop.count)
+            for event in written:
+                EVENTS.labels(loop.camera.id, event.kind).inc()
                 log.info("people event %s", event.as_json())
         events.write_status({loop.camera.id: camera_status(loop, time.time()) for loop in loops})
         rounds += 1

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from elasticsearch import Elasticsearch
 
 from anpr.demo import services
@@ -20,11 +21,20 @@ from anpr_core.people_events import events_dir
 from anpr_core.settings import PROJECT_ROOT, Settings, load_settings
 from indexer.people_events import PeopleEventShipper
 from monitor.analytics import load_analytics
+from tests.alerts_delivery.conftest import free_port, wait_for
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.skipif(
     not (SHARED_DATA / "people" / "labels.json").is_file(), reason="shared crowd photos not present"
 )
+
+
+def scrape(port: int) -> str | None:
+    try:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except requests.RequestException:
+        return None
+    return text if 'anpr_people_frames_total{camera="SIM1"}' in text else None
 
 
 def test_the_demo_supervises_a_people_monitor() -> None:
@@ -41,10 +51,17 @@ def test_demo_people_cameras_real_mall_frames_and_walkers_reach_elasticsearch(
     assert set(cameras) == {"P01", "P02", "SIM1"} and cameras["SIM1"].source == "sim:walkers"
     assert len(list(Path(cameras["P01"].source or "").glob("*.jpg"))) == 100
     env = {**os.environ, "ANPR_PEOPLE__ANALYTICS_PATH": str(config), "ANPR_PATHS__VAR_DIR": str(var)}
-    result = subprocess.run(
-        [sys.executable, "-m", "anpr", "people-monitor", "--rounds", "60"],
-        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT, env=env,
+    port = free_port()
+    monitor = subprocess.Popen(
+        [sys.executable, "-m", "anpr", "people-monitor", "--rounds", "60", "--metrics-port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT, env=env,
     )  # fmt: skip
+    try:
+        metrics = wait_for(lambda: scrape(port), 120, "the monitor's /metrics with the walkers' frames")
+        assert 'anpr_people_count{camera="P01"}' in metrics
+    finally:
+        stdout, stderr = monitor.communicate(timeout=300)
+    result = subprocess.CompletedProcess(monitor.args, monitor.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-2000:]
     people = var / "people"
     status = json.loads((people / "status.json").read_text())
