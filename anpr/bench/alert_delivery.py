@@ -6,6 +6,8 @@ Each alert read is appended to the journal (fsync, as a camera worker does) at a
 the receiver (an HTTP server in this process) and an MQTT subscriber (QoS 1) note when it arrives.
 Reported: p50 / p95 / max of journal → webhook, journal → MQTT and outbox → webhook (the
 `queued_at` in the body: the outbox's own share), with duplicates and anything missing.
+
+`--demo` measures on the whole running demo instead (`anpr/bench/alert_delivery_demo.py`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import argparse
 import json
 import os
 import random
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,13 +71,17 @@ class Arrivals:
             kind.setdefault(key, []).append(at)
 
 
-def _receiver(arrivals: Arrivals, port: int) -> ThreadingHTTPServer:
+def _receiver(
+    arrivals: Arrivals, port: int, on_alert: Callable[[dict[str, Any]], None] | None = None
+) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             now = time.time()
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             key = self.headers["Idempotency-Key"]
             arrivals.add(arrivals.webhook, key, now)
+            if on_alert is not None:
+                on_alert(body["alert"])
             if body.get("queued_at"):
                 arrivals.queued.setdefault(key, datetime.fromisoformat(body["queued_at"]).timestamp())
             self.send_response(204)
@@ -97,7 +105,13 @@ def _stats(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--demo" in argv:  # the same figures on the whole running demo (workers' CPU load included)
+        from anpr.bench.alert_delivery_demo import main as demo_main
+
+        return demo_main([a for a in argv if a != "--demo"])
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", action="store_true", help="measure on the running demo (see --demo --help)")
     parser.add_argument("--alerts", type=int, default=120)
     parser.add_argument("--alert-every", type=float, default=0.5, help="seconds between alert reads")
     parser.add_argument("--reads-per-s", type=float, default=20, help="background reads (no alert)")
