@@ -68,7 +68,10 @@ def status() -> Response:
         now = time.time()
         for hit in hits["hits"]["hits"]:
             source = dict(hit["_source"])
-            updated = datetime.fromisoformat(str(source.get("updated_at"))).timestamp()
+            try:
+                updated = datetime.fromisoformat(str(source.get("updated_at"))).timestamp()
+            except ValueError:
+                updated = 0.0  # no time: nothing says it is live
             source["stale"] = now - updated > STALE_S
             cameras.append(source)
     set_result_count(len(cameras))
