@@ -151,7 +151,7 @@ class ControlMap {
       const marker = L.circleMarker([point.lat, point.lon], {
         radius: 13, color: alert.acknowledged ? "#2ea043" : "#e74c3c", weight: 3, fill: false,
         className: `alert-hit ${alert.acknowledged ? "acked" : "open"}`,
-      }).bindTooltip(label(`${alert.plate} · ${alert.camera_id}`));
+      }).bindTooltip(label(`${alert.plate ?? alert.zone} · ${alert.camera_id}`));
       marker.addTo(this.overlay);
       this.hits.set(alert.alert_id, marker);
     }
