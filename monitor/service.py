@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -72,6 +73,9 @@ def frames_of(camera: CameraAnalytics) -> Iterator[np.ndarray]:
         capture.release()
 
 
+_SNAPSHOT_NAME = re.compile(rb'"snapshot": ?"(pe-[0-9a-f]{20}\.jpg)"')
+
+
 class EventLog:
     """The monitor's side of the people journal: snapshot first, then the record, both fsync'd."""
 
@@ -81,6 +85,22 @@ class EventLog:
         self.snapshots = snapshots_dir(root)
         private_directory(self.snapshots)
         self.journal = ReadJournal(events_dir(root))
+        if removed := self.sweep_orphans():
+            log.info("removed %d snapshots no people event names", removed)
+
+    def sweep_orphans(self) -> int:
+        """At start: delete snapshots no record in the journal names (the monitor died between a
+        snapshot and its record, or the indexer between its commit and the delete). Records the
+        indexer has not shipped are all in the journal's segments, so theirs are kept."""
+        named: set[str] = set()
+        for segment in events_dir(self.root).glob("seg-*.jsonl"):
+            named |= {m.decode() for m in _SNAPSHOT_NAME.findall(segment.read_bytes())}
+        removed = 0
+        for path in self.snapshots.glob("*.jpg"):
+            if path.name not in named:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def append(self, event: PeopleEvent, frame: np.ndarray, camera: CameraAnalytics) -> Path:
         event_id = people_event_id(

@@ -202,3 +202,12 @@ def write_events_slowly(people: Path, events: list[Any]) -> list[str]:
         out += write_events(people, [event])
         time.sleep(0.05)
     return out
+
+
+def test_the_monitor_removes_snapshots_no_event_names_at_start(tmp_path: Path) -> None:
+    people = tmp_path / "people"
+    (kept,) = write_events(people, [an_event("intrusion", 11)])
+    orphan = snapshots_dir(people) / "pe-0123456789abcdef0123.jpg"  # died before its record
+    orphan.write_bytes(b"\xff\xd8 not written to the journal")
+    ids = write_events(people, [an_event("loitering", 12)])  # a new EventLog: the monitor restarted
+    assert sorted(p.stem for p in snapshots_dir(people).iterdir()) == sorted([kept, *ids])
