@@ -211,3 +211,20 @@ def test_the_monitor_removes_snapshots_no_event_names_at_start(tmp_path: Path) -
     orphan.write_bytes(b"\xff\xd8 not written to the journal")
     ids = write_events(people, [an_event("loitering", 12)])  # a new EventLog: the monitor restarted
     assert sorted(p.stem for p in snapshots_dir(people).iterdir()) == sorted([kept, *ids])
+
+
+def test_elasticsearch_down_keeps_the_events_and_does_not_block(
+    es_client: Elasticsearch, pe_settings: Settings, tmp_path: Path
+) -> None:
+    from elasticsearch import Elasticsearch as Client
+
+    people = tmp_path / "people"
+    ids = write_events(people, [an_event("intrusion", 21), an_event("density")])
+    down = Client(f"http://127.0.0.1:{free_port()}", request_timeout=1, max_retries=0)
+    shipper = PeopleEventShipper(down, people, pe_settings.index_prefix)
+    assert shipper.step() == 0 and shipper.stats.failed_attempts == 1
+    assert shipper.step() == 0 and shipper.stats.failed_attempts == 1  # backing off: returns at once
+    assert sorted(p.stem for p in snapshots_dir(people).iterdir()) == sorted(ids)  # nothing lost
+    shipper.client, shipper._retry_at = es_client, 0.0  # Elasticsearch is back, the back-off is over
+    assert shipper.step() == 2
+    assert set(stored(es_client, pe_settings.index_prefix, ids)) == set(ids)
