@@ -4,6 +4,7 @@ import { api, apiJson, apiUrl, ApiError } from "./api.js";
 import { applyTranslations, currentLanguage, setLanguage, t } from "./i18n.js";
 import { createMap } from "./map.js";
 import { closePeople, openPeople, peopleAlertItem } from "./people.js";
+import { loadWebhooks, wireWebhookForm } from "./webhooks.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { cameras: [], cameraById: new Map(), stream: null, alerts: [], user: null };
@@ -53,7 +54,10 @@ function show(view) {
   if (view === "people") openPeople(peopleContext());
   else closePeople();
   if (view === "cameras") loadCameras().catch(fail);
-  if (view === "deliveries") loadDeliveries().catch(fail);
+  if (view === "deliveries") {
+    loadDeliveries().catch(fail);
+    loadWebhooks(fail).catch(fail);
+  }
   if (view === "alerts") drawAlertMap();
   maps[view]?.refresh();
 }
@@ -541,6 +545,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("#login-form").addEventListener("submit", login);
   $("#search-form").addEventListener("submit", search);
   $("#review-form").addEventListener("submit", loadReview);
+  wireWebhookForm(fail, showMessage);
   for (const button of document.querySelectorAll("[data-export]")) button.onclick = () => exportSearch(button.dataset.export);
   for (const button of document.querySelectorAll("#nav [data-view]")) button.onclick = () => show(button.dataset.view);
   $("#logout").onclick = () => endSession();
@@ -549,6 +554,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (!$("#view-people").hidden) openPeople(peopleContext());
     for (const map of Object.values(maps)) map?.setCameras(state.cameras);
     renderAlerts();
+    if (!$("#view-deliveries").hidden) loadWebhooks(fail).catch(fail);
   };
   const [alertMap, routeMap, cameraMap] = await Promise.all(
     ["#alert-map", "#route-map", "#camera-map"].map((selector) => createMap($(selector))),
