@@ -25,6 +25,11 @@ const TEXT = {
     corrected: "정정 완료: {from} → {to}", nav_review: "판독 검토", max_confidence: "신뢰도 미만",
     load_review: "검토 목록", confirm: "맞음", review_count: "검토할 판독 {n}건", confirmed: "확인 완료: {plate}",
     scene_frame: "통과 장면",
+    nav_people: "인파 감시", people_count: "현재 인원 {n}명", people_events: "인파·침입·배회 경보",
+    people_none: "인파 분석 카메라가 없습니다 (anpr people-monitor 미실행).", people_stale: "분석 중단됨",
+    kind_intrusion: "침입", kind_loitering: "배회", kind_density: "인파 밀집", zone: "구역",
+    level_none: "정상", level_0: "관심", level_1: "주의", level_2: "경계", level_3: "심각",
+    people_density: "{d}명/m²", people_no_events: "인파 경보가 없습니다.",
     webhooks: "웹훅 구독 (112·119 연계)", webhook_url: "수신 URL", webhook_secret: "서명 키 (16자 이상)",
     webhook_priorities: "우선순위", webhook_cameras: "카메라 (비우면 전체)", webhook_description: "설명",
     webhook_state: "상태", webhook_add: "구독 추가", webhook_added: "웹훅 구독을 추가했습니다.",
@@ -60,6 +65,13 @@ const TEXT = {
     nav_review: "Review reads", max_confidence: "Confidence below", load_review: "Load queue", confirm: "Right",
     review_count: "{n} reads to review", confirmed: "Confirmed: {plate}",
     scene_frame: "Scene of the pass",
+    nav_people: "Crowd watch", people_count: "{n} people now",
+    people_events: "Crowd, intrusion and loitering alerts",
+    people_none: "No people analytics camera (anpr people-monitor is not running).",
+    people_stale: "analytics stopped", kind_intrusion: "Intrusion", kind_loitering: "Loitering",
+    kind_density: "Crowd density", zone: "Zone", level_none: "Normal", level_0: "Attention",
+    level_1: "Caution", level_2: "Alert", level_3: "Severe", people_density: "{d} people/m²",
+    people_no_events: "No crowd alerts.",
     webhooks: "Webhook subscriptions (112/119 linkage)", webhook_url: "Receiver URL",
     webhook_secret: "Signing secret (16+ characters)", webhook_priorities: "Priorities",
     webhook_cameras: "Cameras (empty: all)", webhook_description: "Description", webhook_state: "State",
@@ -74,12 +86,6 @@ let language = localStorage.getItem("anpr-lang") === "en" ? "en" : "ko";
 export function t(key, values = {}) {
   const text = TEXT[language][key] ?? TEXT.ko[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
-}
-
-// A view module's own texts (people.js), merged at import so data-i18n labels find them too.
-export function addTexts(extra) {
-  for (const [lang, texts] of Object.entries(extra)) Object.assign(TEXT[lang], texts);
-  applyTranslations();
 }
 
 export function currentLanguage() {

