@@ -127,6 +127,7 @@ class PeopleEventShipper:
         self.stats = PeopleStats()
         self._retry_at, self._backoff = 0.0, 0.5
         self._quarantined: set[bytes] = set()
+        self._announced: set[str] = set()
         self._status_at, self._status_mtime = 0.0, 0
 
     def step(self) -> int:
@@ -150,6 +151,7 @@ class PeopleEventShipper:
             self.stats.failed_attempts += 1
             self.stats.last_error = str(exc)
             log.warning("people events not stored, retry in %.1f s: %s", self._backoff, exc)
+            self._announce_locally(records)
             self._retry_at = time.monotonic() + self._backoff
             self._backoff = min(self._backoff * 2, 30.0)
             return 0
@@ -167,6 +169,17 @@ class PeopleEventShipper:
         self.reader.prune()
         PEOPLE_LAG.set(self.reader.lag_bytes())
         return len(records)
+
+    def _announce_locally(self, records: list[PeopleEventRecord]) -> None:
+        """While Elasticsearch is down the board cannot show them: say so in the log (an
+        operator's terminal, journald) once each, as the plate hits are; stored when it is back."""
+        for record in records:
+            if record.event_id in self._announced:
+                continue
+            self._announced.add(record.event_id)
+            log.error("people event while Elasticsearch is down: %s at %s zone %s%s, event %s",
+                      record.kind, record.camera_id, record.zone,
+                      f" ({record.level})" if record.level else "", record.event_id)  # fmt: skip
 
     def _send(self, documents: list[dict[str, Any]]) -> None:
         # Outbox first (webhooks and MQTT need not wait), all before the journal commit.

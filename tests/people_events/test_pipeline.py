@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from elasticsearch import Elasticsearch
 
@@ -214,7 +215,7 @@ def test_the_monitor_removes_snapshots_no_event_names_at_start(tmp_path: Path) -
 
 
 def test_elasticsearch_down_keeps_the_events_and_does_not_block(
-    es_client: Elasticsearch, pe_settings: Settings, tmp_path: Path
+    es_client: Elasticsearch, pe_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from elasticsearch import Elasticsearch as Client
 
@@ -224,6 +225,8 @@ def test_elasticsearch_down_keeps_the_events_and_does_not_block(
     shipper = PeopleEventShipper(down, people, pe_settings.index_prefix)
     assert shipper.step() == 0 and shipper.stats.failed_attempts == 1
     assert shipper.step() == 0 and shipper.stats.failed_attempts == 1  # backing off: returns at once
+    said = [r.getMessage() for r in caplog.records if "while Elasticsearch is down" in r.getMessage()]
+    assert len(said) == 2 and any("intrusion at P01 zone shopfront" in m for m in said)  # once each
     assert sorted(p.stem for p in snapshots_dir(people).iterdir()) == sorted(ids)  # nothing lost
     shipper.client, shipper._retry_at = es_client, 0.0  # Elasticsearch is back, the back-off is over
     assert shipper.step() == 2
