@@ -20,15 +20,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
 
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver
 from anpr.broker import start_broker
 from anpr.launcher import Process, anpr_command
 from anpr_core.elastic.client import make_client, resolve_connection
@@ -39,8 +37,6 @@ from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import load_settings
 from indexer.alerts import alert_id
 from search_api.watchlist_store import WatchlistBody, WatchlistStore
-
-SECRET = "bench-secret-0123456789"
 
 
 def _free_port() -> int:
@@ -57,43 +53,6 @@ def _read(plate: str, camera: str, serial: int) -> PlateRead:
         read_id=make_read_id(camera, seen, f"b{serial}"), plate=plate, confidence=0.96, camera_id=camera,
         first_seen=seen, last_seen=seen, best_seen=seen, location={"lat": 36.78, "lon": 127.0},
     )  # fmt: skip
-
-
-class Arrivals:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.webhook: dict[str, list[float]] = {}
-        self.queued: dict[str, float] = {}
-        self.mqtt: dict[str, list[float]] = {}
-
-    def add(self, kind: dict[str, list[float]], key: str, at: float) -> None:
-        with self.lock:
-            kind.setdefault(key, []).append(at)
-
-
-def _receiver(
-    arrivals: Arrivals, port: int, on_alert: Callable[[dict[str, Any]], None] | None = None
-) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            now = time.time()
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            key = self.headers["Idempotency-Key"]
-            arrivals.add(arrivals.webhook, key, now)
-            if on_alert is not None:
-                on_alert(body["alert"])
-            if body.get("queued_at"):
-                arrivals.queued.setdefault(key, datetime.fromisoformat(body["queued_at"]).timestamp())
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _stats(values: list[float]) -> str:
@@ -135,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "id": "b" * 32, "url": f"http://127.0.0.1:{port}/hook", "secret": SECRET, "active": True,
         "priorities": [], "cameras": []})  # fmt: skip
     arrivals = Arrivals()
-    receiver = _receiver(arrivals, port)
+    receiver = start_receiver(arrivals, port)
     with tempfile.TemporaryDirectory() as tmp:
         broker = start_broker(settings, port=_free_port(), root=Path(tmp) / "mosquitto")
         subscriber = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-sub")

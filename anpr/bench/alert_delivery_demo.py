@@ -39,8 +39,8 @@ import numpy as np
 import paho.mqtt.client as mqtt
 
 from anpr.bench import machine
-from anpr.bench.alert_delivery import SECRET, Arrivals, _receiver
 from anpr.bench.load import JournalWatcher
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver
 from anpr.broker import start_broker
 from anpr.demo import DEMO_WATCHLIST
 from anpr.harness import Api, Services, camera_health, free_port, service_env
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **broker.env(),
     )
     arrivals, times = Arrivals(), AlertTimes()
-    receiver = _receiver(arrivals, hook_port, on_alert=times.note)
+    receiver = start_receiver(arrivals, hook_port, on_alert=times.note)
     services = Services(work / "logs", env)
     journal = JournalWatcher(work / "var" / "journal")
     subscriber: mqtt.Client | None = None
