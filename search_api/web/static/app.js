@@ -189,7 +189,10 @@ function renderAlerts() {
 }
 
 // People events (issue 23) share the board: their card is people.js's.
-const peopleContext = () => ({ role: state.user?.role, cameraName, formatTime, acknowledge, fail });
+const peopleContext = () => ({
+  role: state.user?.role, cameraName, formatTime, acknowledge, fail,
+  focusAlert: (id) => maps.alerts?.focusAlert(id),
+});
 
 function alertItem(alert) {
   if (alert.kind) return peopleAlertItem(alert, peopleContext());

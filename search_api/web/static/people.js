@@ -31,7 +31,7 @@ function snapshotUrl(eventId) {
 }
 
 // A board card for a people event: snapshot (zone drawn), kind, zone, level, time, acknowledgement.
-export function peopleAlertItem(alert, { acknowledge, cameraName, formatTime }) {
+export function peopleAlertItem(alert, { acknowledge, cameraName, formatTime, focusAlert }) {
   const item = document.createElement("li");
   item.className = `alert people ${alert.acknowledged ? "acked" : "open"}`;
   item.dataset.alertId = alert.alert_id;
@@ -46,11 +46,14 @@ export function peopleAlertItem(alert, { acknowledge, cameraName, formatTime }) 
   text.innerHTML = "<span class=kind></span> <span class=level></span><br><span class=where></span> · <time></time><br><span class=why></span>";
   text.querySelector(".kind").textContent = t(`kind_${alert.kind}`);
   const level = text.querySelector(".level");
+  level.hidden = !alert.level; // intrusion and loitering have no density level
   if (alert.level) {
     level.textContent = levelLabel(alert.level);
     level.className = levelClass(alert.level);
   }
-  text.querySelector(".where").textContent = `${cameraName(alert.camera_id)} · ${t("zone")} ${alert.zone}`;
+  const where = text.querySelector(".where");
+  where.textContent = `${cameraName(alert.camera_id)} · ${t("zone")} ${alert.zone}`;
+  if (focusAlert) where.onclick = () => focusAlert(alert.alert_id);
   text.querySelector("time").textContent = formatTime(alert.event_at ?? alert.created_at);
   const why = [];
   if (alert.count !== undefined) why.push(t("people_count", { n: alert.count }));
