@@ -25,7 +25,8 @@ import paho.mqtt.client as mqtt
 import requests
 from werkzeug.serving import make_server
 
-from anpr.bench.alert_delivery import SECRET, Arrivals, _free_port, _read, _receiver, _stats
+from anpr.bench.alert_delivery import _free_port, _read, _stats
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver
 from anpr.broker import start_broker
 from anpr.launcher import Process, anpr_command
 from anpr_core.elastic.client import make_client, resolve_connection
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "priorities": [], "cameras": []})  # fmt: skip
     arrivals = Arrivals()
     board: dict[str, list[float]] = {}
-    receiver = _receiver(arrivals, port)
+    receiver = start_receiver(arrivals, port)
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as tmp:
         api_settings = load_settings(elasticsearch={"index_prefix": args.prefix}, paths={"var_dir": tmp})
