@@ -4,6 +4,12 @@ Besides each camera's random traffic: `--journey PLATE:C01,C02,C03[@SECONDS]` (r
 one vehicle through those cameras in order, and `--road-journeys N` sends about N vehicles an hour
 along roads of the camera registry. Travel times between cameras are distance / `--speed-kmh`,
 times `--time-scale` (0.01 turns a 10-minute drive into 6 s), unless a journey gives @SECONDS.
+
+`--rtsp`: instead of the drawn MJPEG cameras, real-plate H.264 feeds (held-out real plates on real
+backgrounds, anpr/simulator/real_clips.py) served by GStreamer's RTSP server at
+rtsp://127.0.0.1:PORT/Cnn (`--size`, 12 fps, clips of `--clip-seconds` looped; built once and
+cached under var/sim/clips/); `--fault C03:drop@20+8` (repeatable) adds camera faults. The truth
+file gets each pass once it has left the picture.
 """
 
 from __future__ import annotations
@@ -35,7 +41,17 @@ log = logging.getLogger(__name__)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", type=int, default=45, help="cameras C01..Cnn (default 45)")
-    parser.add_argument("--fps", type=float, default=8.0)
+    parser.add_argument("--fps", type=float, default=None, help="default 8 (MJPEG) / 12 (--rtsp)")
+    parser.add_argument("--rtsp", action="store_true", help="real-plate H.264 feeds over RTSP (see above)")
+    parser.add_argument("--size", default="1280x720", help="--rtsp frame size, e.g. 1920x1080")
+    parser.add_argument("--clip-seconds", type=float, default=30.0, help="--rtsp: each camera's clip, looped")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="CAM:KIND@AT+SECONDS[:WxH]",
+        help="--rtsp camera fault in clip time: drop, corrupt, freeze, resize (see camera_faults.py)",
+    )
     parser.add_argument("--port", type=int, default=8554)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--truth", type=Path, default=Path("var/sim/truth.jsonl"))
@@ -122,7 +138,7 @@ def build_server(args: argparse.Namespace) -> SimulatorServer:
         routes = road_routes(simulated)
         road_traffic = RoadTraffic(routes, positions, road_rate, args.seed, start, speed, scale)
     args.truth.parent.mkdir(parents=True, exist_ok=True)
-    hub = FeedHub(scenes, args.fps, args.truth, road_traffic=road_traffic, seed=args.seed)
+    hub = FeedHub(scenes, args.fps or 8.0, args.truth, road_traffic=road_traffic, seed=args.seed)
     first = start + timedelta(seconds=getattr(args, "journey_start", 5.0))
     for n, spec in enumerate(journeys):
         at = first + timedelta(seconds=n * getattr(args, "journey_interval", 0.0))
@@ -140,6 +156,11 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rtsp:
+        from anpr.simulator.rtsp_cli import run_rtsp  # GStreamer only when asked for
+
+        return run_rtsp(args)
+    args.fps = args.fps or 8.0
     try:
         server = build_server(args).start()
     except JourneyError as exc:

@@ -14,6 +14,11 @@ the decoder's YUV until the worker looks at it: the motion gate takes a subsampl
 luma plane (no conversion), and only frames that go to the detector are converted to BGR.
 Decoding CPU is counted per camera (`CameraHealth.decode_cpu_s`, the feed thread's CPU time), so
 the worker's cost can be set against the bare decode floor.
+
+Each frame carries its capture time from the stream's own clock (RTP timestamps, anchored at the
+first frame after connecting), not the time it came out of the decoder: when a loaded host falls
+behind, a vehicle's sightings keep their true times, so tracks, reads and the measured latency
+stay honest (the lag shows as latency, not as wrong times).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import av
@@ -41,13 +47,15 @@ class DecodeError(RuntimeError):
 
 
 class DecodedFrame:
-    """A decoded picture still in YUV 4:2:0; the grey thumbnail and the BGR image on demand."""
+    """A decoded picture still in YUV 4:2:0; the grey thumbnail and the BGR image on demand.
+    `at`: when the camera took it (the stream's clock), not when it was decoded."""
 
-    __slots__ = ("_frame", "_image")
+    __slots__ = ("_frame", "_image", "at")
 
-    def __init__(self, frame: av.VideoFrame) -> None:
+    def __init__(self, frame: av.VideoFrame, at: datetime) -> None:
         self._frame = frame
         self._image: np.ndarray | None = None
+        self.at = at
 
     @property
     def size(self) -> tuple[int, int]:
@@ -119,6 +127,7 @@ def decoded_frames(
             ctx.thread_count = threads
             ctx.thread_type = "SLICE" if threads > 1 else "NONE"
             fps = source.fps or float(stream.average_rate or stream.guessed_rate or 25)
+            anchor: tuple[float, float] | None = None  # (wall time, stream time) of the first frame
             cpu = time.thread_time()
             for packet in container.demux(stream):
                 try:
@@ -131,12 +140,19 @@ def decoded_frames(
                     yield None
                 for frame in frames or ():
                     health.decoded_frames += 1
+                    now = time.time()
                     if source.realtime:
-                        delay = epoch + shown / fps - time.time()
-                        if delay > 0:
-                            time.sleep(delay)
+                        at = epoch + shown / fps
+                        if at > now:
+                            time.sleep(at - now)
                         shown += 1
-                    yield DecodedFrame(frame)
+                    elif frame.time is not None:
+                        if anchor is None:
+                            anchor = (now, frame.time)
+                        at = min(now, anchor[0] + frame.time - anchor[1])
+                    else:
+                        at = now
+                    yield DecodedFrame(frame, datetime.fromtimestamp(at, UTC))
                 cpu = time.thread_time()
         except av.error.FFmpegError as exc:
             raise DecodeError(f"stream ended or stalled: {exc}") from None

@@ -220,7 +220,8 @@ class FeedReader(threading.Thread):
             return latest
 
     def _push(self, frame: Frame) -> None:
-        now = datetime.now(UTC)
+        # A decoded H.264 frame knows when the camera took it; other frames are stamped on arrival.
+        now = frame.at if isinstance(frame, DecodedFrame) else datetime.now(UTC)
         with self._lock:
             if len(self._buffer) == self._buffer.maxlen:
                 self.health.dropped_frames += 1
