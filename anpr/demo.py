@@ -22,6 +22,7 @@ from anpr_core.settings import Settings, load_settings
 from search_api.users import DEMO_PASSWORD
 
 SIMULATOR_PORT = 8554
+RTSP_PORT = 8555  # the real-plate H.264 cameras (`--feeds rtsp`)
 
 
 def _wait_for_port(port: int, timeout_s: float) -> None:
@@ -34,13 +35,20 @@ def _wait_for_port(port: int, timeout_s: float) -> None:
             time.sleep(0.2)
 
 
-def services(env: dict[str, str]) -> list[Process]:
-    """The demo's services in start order; each dies with the demo even if the demo is killed."""
+def services(env: dict[str, str], rtsp_cameras: int = 0) -> list[Process]:
+    """The demo's services in start order; each dies with the demo even if the demo is killed.
+    `rtsp_cameras` > 0: C01.. of those cameras are real-plate H.264 feeds over RTSP (issue 20)
+    instead of the 45 drawn MJPEG cameras."""
+    cameras = ",".join(f"C{i:02d}" for i in range(1, rtsp_cameras + 1))
     argv = {
         "simulator": anpr_command("simulate", "--cameras", "45", "--fps", "8",
-                                  "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl"),
+                                  "--port", str(SIMULATOR_PORT), "--truth", "var/sim/truth.jsonl")
+        if not rtsp_cameras else
+        anpr_command("simulate", "--rtsp", "--cameras", str(rtsp_cameras), "--port", str(RTSP_PORT),
+                     "--truth", "var/sim/truth.jsonl"),
         # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
-        "workers": anpr_command("workers"),
+        "workers": anpr_command("workers") if not rtsp_cameras else
+        anpr_command("workers", "--cameras", cameras, "--stream-template", f"rtsp://127.0.0.1:{RTSP_PORT}/{{id}}"),
         "indexer": anpr_command("indexer"),
         # People analytics (issue 23) on the demo's people cameras (anpr/people_demo.py).
         "people-monitor": anpr_command("people-monitor"),
@@ -91,6 +99,19 @@ def seed_demo_watchlist(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="run the whole ANPR service locally")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--feeds",
+        choices=("mjpeg", "rtsp"),
+        default="mjpeg",
+        help="mjpeg: 45 drawn cameras over HTTP (light); rtsp: real-plate H.264 cameras over RTSP "
+        "(GStreamer's server; clips rendered once, a few minutes, then cached)",
+    )
+    parser.add_argument(
+        "--rtsp-cameras",
+        type=int,
+        default=8,
+        help="with --feeds rtsp: how many (H.264 decoding costs ~0.08 core per 720p camera)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, service="anpr-demo")
@@ -110,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     demo_users = seed_demo_users(settings)
     seed_demo_watchlist(settings)
     supervisor = Supervisor()
-    for service in services(env):
+    rtsp = args.rtsp_cameras if args.feeds == "rtsp" else 0
+    for service in services(env, rtsp):
         supervisor.start(service)
         if service.name == "simulator":
-            # The workers would otherwise find 45 closed ports and start in back-off.
-            _wait_for_port(SIMULATOR_PORT, timeout_s=30)
+            # The workers would otherwise find 45 closed ports and start in back-off. The RTSP
+            # cameras' clips are rendered on the first run (minutes; cached in var/sim/clips).
+            _wait_for_port(RTSP_PORT if rtsp else SIMULATOR_PORT, timeout_s=900 if rtsp else 30)
 
     print(f"\nElasticsearch: {node.url} (user elastic, password in var/elasticsearch/elastic-password)")
     print(
@@ -123,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MQTT: mqtt://127.0.0.1:{broker.port} (user {broker.username}, password in var/mosquitto/password)"
           ", topics anpr/alerts/<priority>/<camera>, anpr/cameras/<camera>/status")  # fmt: skip
     print("Demo users (one per role): " + ", ".join(demo_users) + f"  ·  password: {DEMO_PASSWORD}")
-    print(
-        f"Web page: http://127.0.0.1:{args.port}/  ·  45 simulated cameras on http://127.0.0.1:{SIMULATOR_PORT}/"
+    feeds = (
+        f"{rtsp} real-plate H.264 cameras on rtsp://127.0.0.1:{RTSP_PORT}/C01 …"
+        if rtsp
+        else f"45 simulated cameras on http://127.0.0.1:{SIMULATOR_PORT}/"
     )
+    print(f"Web page: http://127.0.0.1:{args.port}/  ·  {feeds}")
     print("People cameras (crowd watch view): P01, P02 real mall CCTV at 1 fps, SIM1 simulated walkers")
     print(
         "Watchlist seeded with "
