@@ -75,7 +75,9 @@ def _health(port: int) -> dict[str, Any]:
     return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5))
 
 
-def run_workers(sim: RtspSimulator, seconds: float, warmup_s: float, work: Path) -> dict[str, Any]:
+def run_workers(
+    sim: RtspSimulator, seconds: float, warmup_s: float, work: Path, detect_fps: float | None
+) -> dict[str, Any]:
     env = {**os.environ, "ANPR_PATHS__VAR_DIR": str(work / "var"), "PYTHONUNBUFFERED": "1"}
     health_port = free_port()
     workers = Process(
@@ -89,6 +91,7 @@ def run_workers(sim: RtspSimulator, seconds: float, warmup_s: float, work: Path)
             str(health_port),
             "--stream-template",
             f"rtsp://127.0.0.1:{sim.port}/{{id}}",
+            *(["--detect-fps", str(detect_fps)] if detect_fps else []),
         ),
         env=env,
         log_dir=work,
@@ -188,7 +191,7 @@ def run_one(cameras: int, resolution: tuple[int, int], args: argparse.Namespace)
         floor = bare_decode(sim, args.warmup, args.decode_seconds)
         print(json.dumps(floor), flush=True)
         print(f"{cameras} feeds {resolution[0]}x{resolution[1]}: workers …", flush=True)
-        workers = run_workers(sim, args.seconds, args.warmup, work)
+        workers = run_workers(sim, args.seconds, args.warmup, work, args.detect_fps)
     workers["worker_over_bare_decode"] = round(workers["worker_cores"] / max(floor["cores"], 1e-6), 2)
     return {
         "cameras": cameras,
@@ -217,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=8)
     parser.add_argument("--clip-seconds", type=float, default=30, help="each camera's clip, looped")
     parser.add_argument("--jobs", type=int, default=2, help="processes rendering clips")
+    parser.add_argument(
+        "--detect-fps", type=float, default=None, help="workers' detector frames per camera a second"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "feeds.json")
     args = parser.parse_args(argv)
     cameras, sizes = args.cameras or [45], args.resolution or [(1280, 720)]
@@ -232,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             "recognizer": str(vision.recognizer_model),
             "recognizer_precision": vision.recognizer_precision,
         },
+        "detect_fps": args.detect_fps,
         "runs": [],
     }
     for n, size in zip(cameras, sizes, strict=True):

@@ -36,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-size", type=int, default=None, help="detector input (default from settings)")
     parser.add_argument("--no-es", action="store_true", help="do not publish health to Elasticsearch")
     parser.add_argument(
+        "--detect-fps", type=float, default=None,
+        help="at most this many detector frames per camera per second (default: no cap)",
+    )  # fmt: skip
+    parser.add_argument(
         "--stream-template", default=None, metavar="URL",
         help="read camera {id} from this URL instead of the registry's, e.g. rtsp://127.0.0.1:8555/{id} "
         "(the real-plate RTSP simulator) or 'file:///clips/{id}.h264?realtime=1&fps=12&loop=1'",
@@ -66,6 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         healths=healths,
         repeat_window_s=settings.cameras.repeat_window_s,
         max_batch=args.batch,
+        detect_fps=args.detect_fps,
     )
     template = args.stream_template
     feeds = {

@@ -81,6 +81,7 @@ class _CameraState:
     tracker: IouTracker
     recent: deque[_RecentRead] = field(default_factory=lambda: deque(maxlen=64))
     waiting_since: int = 0  # the round in which the detector last ran on this camera
+    detected_at: datetime | None = None  # capture time of the last frame the detector saw
 
 
 def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], first_seen: datetime,
@@ -120,6 +121,7 @@ class PlateWorker:
         healths: dict[str, CameraHealth] | None = None,
         repeat_window_s: float = 10.0,
         max_batch: int = 16,
+        detect_fps: float | None = None,
     ) -> None:
         healths = healths or {}
         self.states = {
@@ -135,6 +137,10 @@ class PlateWorker:
         self.emit_latency_s: list[float] = []
         self.repeat_window_s = repeat_window_s
         self.max_batch = max_batch  # frames per detector call
+        # At most this many detector frames per camera per second (None: every frame it gets).
+        # A 12–25 fps H.264 camera shows a plate for dozens of frames; a few a second are enough
+        # to track and vote, and the detector would otherwise cost more than the decoding.
+        self.min_detect_gap_s = 1.0 / detect_fps if detect_fps else 0.0
         self._rounds = itertools.count(1)
         # CPU seconds of this thread per stage: gate, convert (YUV/JPEG → BGR), detect, read
         # (recogniser, crops, voting), journal. Decoding is counted per camera by its feed thread.
@@ -157,6 +163,9 @@ class PlateWorker:
         stages = self.stage_cpu_s
         for item in batch:
             state = self.states[item[0]]
+            last = state.detected_at
+            if last is not None and (item[1] - last).total_seconds() < self.min_detect_gap_s:
+                continue  # detect-rate cap: this camera's next frame will do
             if state.tracker.active:
                 tracked.append(item)
                 continue
@@ -180,6 +189,7 @@ class PlateWorker:
         start = time.thread_time()
         for camera_id, at, frame in tracked + moving:
             self.states[camera_id].waiting_since = round_no
+            self.states[camera_id].detected_at = at
             image = as_image(frame)  # JPEG frames are decoded only here, when they are looked at
             if image is None:
                 self.states[camera_id].health.bad_frames += 1

@@ -52,3 +52,13 @@ def test_the_tracked_camera_runs_every_round_and_new_motion_takes_turns(tmp_path
     deferred = {c.id: worker.states[c.id].health.deferred_frames for c in CAMERAS}
     assert deferred["C01"] == 0
     assert sorted(deferred[c] for c in ("C02", "C03", "C04")) == [2, 2, 2]  # each ran once in three rounds
+
+
+def test_a_detect_rate_cap_skips_a_cameras_frames_until_its_interval_has_passed(tmp_path: Path) -> None:
+    reader = CountingReader()
+    worker = PlateWorker(CAMERAS[:1], reader, ListJournal(), tmp_path, detect_fps=4)
+    for tick in range(12):  # one second of a 12 fps camera with a vehicle in view
+        worker.process([("C01", T0 + timedelta(seconds=tick / 12), frame(1, tick))])
+    # Frames 0, 3, 6, 9: one every 0.25 s of capture time, the vehicle still tracked throughout.
+    assert len(reader.seen) == 4 and worker.states["C01"].tracker.active
+    assert worker.stage_cpu_s["detect_frames"] == 4
