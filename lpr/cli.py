@@ -1,7 +1,7 @@
 """`lpr read`: the models' public interface, one JSON line per image.
 
     lpr read PATH...            detect plates in scenes and read them
-    lpr read --crops PATH...    read plate crops (no detection)
+    lpr read --crops PATH...    read plate crops (one plate each; the detector only finds it in the crop)
 
 Output (stable): {"image", "plates": [{"box", "score", "text", "confidence"}]} or, with
 --crops, {"image", "text", "confidence"}; a bad file gives {"image", "error"} and the exit
@@ -13,18 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from anpr_core.settings import SettingsError, load_settings
+from anpr_core.settings import SettingsError, VisionSettings, load_settings
+from lpr.detector import DetectorUnavailable
 from lpr.imageio import ImageLoadError, expand_paths, load_image
+from lpr.pipeline import PlateReader
 from lpr.plate_colour import fit_to_colour
-from lpr.recognizer import PlateRecognizer, RecognizerUnavailable, load_recognizer
-
-if TYPE_CHECKING:
-    from lpr.pipeline import PlateReader
+from lpr.recognizer import PlateReading, PlateRecognizer, RecognizerUnavailable, load_recognizer
 
 
 def _emit(record: dict[str, object]) -> None:
@@ -41,17 +40,31 @@ def _load_or_report(path: Path) -> np.ndarray | None:
         return None
 
 
-def read_crops(paths: list[Path], recognizer: PlateRecognizer | None) -> int:
+def _crop_reader(
+    vision: VisionSettings, recognizer: PlateRecognizer | None, threads: int
+) -> Callable[[list[np.ndarray]], list[PlateReading | None]]:
+    """`PlateReader.read_crops` (the plate found in the crop, read in views); without the
+    detector's weights, the crop read as given."""
+    try:
+        return PlateReader.for_crops(vision, recognizer, threads).read_crops
+    except DetectorUnavailable as exc:
+        print(f"warning: {exc}; crops are read as given", file=sys.stderr)
+    if recognizer is None:
+        return lambda crops: [None] * len(crops)
+    return lambda crops: [fit_to_colour(r, c) for r, c in zip(recognizer.read(crops), crops, strict=True)]
+
+
+def read_crops(paths: list[Path], read: Callable[[list[np.ndarray]], list[PlateReading | None]]) -> int:
     failures = 0
     for path in paths:
         image = _load_or_report(path)
         if image is None:
             failures += 1
             continue
-        if recognizer is None:
+        reading = read([image])[0]
+        if reading is None:
             _emit({"image": str(path), "text": None, "confidence": None})
             continue
-        reading = fit_to_colour(recognizer.read([image])[0], image)
         _emit(
             {
                 "image": str(path),
@@ -93,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     read = sub.add_parser("read", help="read plates in images; one JSON line per image")
     read.add_argument("paths", nargs="+", help="image files or directories")
-    read.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection")
+    read.add_argument("--crops", action="store_true", help="inputs are plate crops, one plate each")
     read.add_argument("--threads", type=int, default=None, help="inference threads (default: vision.threads)")
     args = parser.parse_args(argv)
     try:
@@ -110,10 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         recognizer = None
     paths = list(expand_paths(args.paths))
     if args.crops:
-        failures = read_crops(paths, recognizer)
+        failures = read_crops(paths, _crop_reader(vision, recognizer, threads))
     else:
-        from lpr.pipeline import PlateReader
-
         failures = read_scenes(paths, PlateReader.for_reading(vision, recognizer, threads))
     return 1 if failures else 0
 

@@ -20,6 +20,12 @@ CROP_MARGIN_Y = 0.25
 # Box width / height below which a plate may be a two-line one: one-line plates are 520×110 mm
 # (4.7), two-line plates 335×155–170 mm (2.0–2.2); 3.0 leaves room for perspective and loose boxes.
 TWO_LINE_MAX_ASPECT = 3.0
+Box = tuple[float, float, float, float]
+# `lpr read --crops` finds the plate inside each crop (crops come loose, with some vehicle around
+# the plate) with the detector at this input size; the crop is all plate-sized, so a small input
+# suffices, and a low score threshold, since the crop is known to hold a plate.
+CROP_LOCATE_SIZE = 256
+CROP_LOCATE_MIN_SCORE = 0.2
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,40 @@ def _looks_two_line(box: tuple[float, float, float, float]) -> bool:
     return height > 0 and width / height < TWO_LINE_MAX_ASPECT
 
 
+def combine_views(readings: Sequence[PlateReading]) -> PlateReading:
+    """One plate's readings in several views made one: each view gives every text it read (best
+    and alternatives) its confidence, 0 to texts it did not read; the text with the highest mean
+    over the views wins, so a view that misreads alone is outvoted. Its confidence is that of the
+    most confident view whose best reading it is (the calibrated figure of one view), or the mean
+    when it is no view's best. Chosen on rendered plates, confirmed on held-out real crops
+    (model card: exact 0.953 -> 0.964, precision at confidence >= 0.95 0.993 -> 0.997)."""
+    if len(readings) == 1:
+        return readings[0]
+    votes: dict[str, float] = {}
+    for reading in readings:
+        offered = ([(reading.text, reading.confidence)] if reading.text else []) + list(reading.alternatives)
+        for text, confidence in dict(reversed(offered)).items():
+            votes[text] = votes.get(text, 0.0) + confidence / len(readings)
+    if not votes:
+        return readings[0]
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+    text, mean = ranked[0]
+    agreeing = [r for r in readings if r.text == text]
+    best = max(agreeing, key=lambda r: r.confidence) if agreeing else None
+    confidence = best.confidence if best is not None else round(mean, 6)
+    alternatives = tuple((t, round(min(c, confidence), 6)) for t, c in ranked[1:5])
+    return PlateReading(text, confidence, alternatives, (best or readings[0]).raw_text)
+
+
 class PlateReader:
-    def __init__(self, detector: OnnxPlateDetector, recognizer: PlateRecognizer | None) -> None:
+    def __init__(
+        self, detector: OnnxPlateDetector, recognizer: PlateRecognizer | None, *, tight_view: bool = False
+    ) -> None:
         self.detector, self.recognizer = detector, recognizer
+        # `lpr read`'s profile also reads the plate's box as boxed (no margin), the views voting
+        # (`combine_views`; held-out real crops 0.953 -> 0.964 exact, see the model card); the
+        # camera workers leave it off: it is one more recogniser call per plate.
+        self.tight_view = tight_view
 
     @classmethod
     def load(
@@ -132,9 +169,15 @@ class PlateReader:
         threads: int = 2,
         model_dir: Path | None = None,
         precision: str = "fp32",
+        far_input_size: int = 0,
     ) -> PlateReader:
         detector = load_detector(
-            model_dir, input_size=input_size, threads=threads, min_score=min_score, precision=precision
+            model_dir,
+            input_size=input_size,
+            threads=threads,
+            min_score=min_score,
+            precision=precision,
+            far_input_size=far_input_size,
         )
         return cls(detector, recognizer)
 
@@ -142,14 +185,34 @@ class PlateReader:
     def for_reading(
         cls, vision: VisionSettings, recognizer: PlateRecognizer | None, threads: int | None = None
     ) -> PlateReader:
-        """`lpr read`'s profile: the fp32 detector at `vision.read_input_size`."""
-        return cls.load(
+        """`lpr read`'s profile: the fp32 detector at `vision.read_input_size` with a far-plate
+        pass at `vision.read_far_input_size`, plates read in several views (`tight_view`)."""
+        reader = cls.load(
             recognizer,
             input_size=vision.read_input_size,
             min_score=vision.detector_min_score,
             threads=threads or vision.threads,
             model_dir=vision.detector_model,
+            far_input_size=vision.read_far_input_size,
         )
+        reader.tight_view = True
+        return reader
+
+    @classmethod
+    def for_crops(
+        cls, vision: VisionSettings, recognizer: PlateRecognizer | None, threads: int | None = None
+    ) -> PlateReader:
+        """`lpr read --crops`' profile: the fp32 detector at `CROP_LOCATE_SIZE` finds the plate
+        in each crop (`read_crops`)."""
+        reader = cls.load(
+            recognizer,
+            input_size=CROP_LOCATE_SIZE,
+            min_score=CROP_LOCATE_MIN_SCORE,
+            threads=threads or vision.threads,
+            model_dir=vision.detector_model,
+        )
+        reader.tight_view = True
+        return reader
 
     @classmethod
     def for_workers(
@@ -165,33 +228,57 @@ class PlateReader:
             precision=vision.detector_precision,
         )
 
+    def _views(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> list[np.ndarray]:
+        """One plate's crops for the recogniser: as cut (with a margin), as boxed (`tight_view`),
+        and laid out as one line when the box is shaped like a two-line plate."""
+        views = [crop_plate(frame, box)]
+        if self.tight_view and (tight := _box_pixels(frame, box)).shape[0] >= 4 and tight.shape[1] >= 8:
+            views.append(tight)
+        if _looks_two_line(box) and (line := two_line_as_one(frame, box)) is not None:
+            views.append(line)
+        return views
+
+    def _choose(self, readings: Sequence[PlateReading]) -> PlateReading:
+        """`lpr read`'s profile: the views vote (`combine_views`). The workers (the crop as cut,
+        and the one-line layout of a two-line box): the more confident reading, which held-out
+        real crops read as well as the vote does with two views (0.953 vs 0.948)."""
+        if self.tight_view:
+            return combine_views(readings)
+        return max(readings, key=lambda r: r.confidence)
+
+    def _read_views(
+        self, plates: Sequence[tuple[np.ndarray, tuple[float, float, float, float]]]
+    ) -> list[PlateReading]:
+        """Each plate (frame, box) read in all its views, in one recogniser call; per plate the
+        views' vote (`combine_views`), fitted to the plate's colour (`lpr.plate_colour`)."""
+        assert self.recognizer is not None
+        views = [self._views(frame, box) for frame, box in plates]
+        flat = [v for vs in views for v in vs]
+        read = list(self.recognizer.read(flat)) if flat else []
+        readings, cursor = [], 0
+        for (frame, box), vs in zip(plates, views, strict=True):
+            readings.append(
+                fit_to_colour(combine_views(read[cursor : cursor + len(vs)]), _box_pixels(frame, box))
+            )
+            cursor += len(vs)
+        return readings
+
     def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FramePlate]]:
         """All plates in several frames: one detector call, one recogniser call.
 
-        A plate whose box is shaped like a two-line plate is read twice, as cut and laid out as
-        one line (`two_line_as_one`); the more confident reading wins, so a recogniser that
-        reads two-line crops well loses nothing. The stored crop is always the plate as seen.
-        On an old green plate, a commercial reading (ㅏ read for ㅓ) gives way to the likeliest
-        alternative a green plate can carry (`lpr.plate_colour`).
+        A plate is read in several views (`_views`): as cut; as boxed, in `lpr read`'s profile;
+        laid out as one line (`two_line_as_one`) when its box is shaped like a two-line plate.
+        The views vote (`combine_views`), so a view the recogniser reads badly loses little.
+        The stored crop is always the plate as seen. On an old green plate, a commercial
+        reading (ㅏ read for ㅓ) gives way to the likeliest alternative a green plate can carry
+        (`lpr.plate_colour`).
         """
         detections = self.detector.detect(frames)
         boxes = [(f, d.box) for f, ds in zip(frames, detections, strict=True) for d in ds]
         crops = [crop_plate(f, box) for f, box in boxes]
-        extra: dict[int, int] = {}  # detection index → index of its one-line layout in `inputs`
-        inputs = list(crops)
-        if self.recognizer is not None:
-            for index, (frame, box) in enumerate(boxes):
-                if _looks_two_line(box) and (line := two_line_as_one(frame, box)) is not None:
-                    extra[index] = len(inputs)
-                    inputs.append(line)
-        read = list(self.recognizer.read(inputs)) if self.recognizer is not None and inputs else []
         readings: list[PlateReading | None] = [None] * len(crops)
-        if read:
-            for index, (frame, box) in enumerate(boxes):
-                reading = read[index]
-                if index in extra and read[extra[index]].confidence > reading.confidence:
-                    reading = read[extra[index]]
-                readings[index] = fit_to_colour(reading, _box_pixels(frame, box))
+        if self.recognizer is not None and boxes:
+            readings = list(self._read_views(boxes))
         results, cursor = [], 0
         for dets in detections:
             plates = []
@@ -200,6 +287,24 @@ class PlateReader:
                 cursor += 1
             results.append(plates)
         return results
+
+    def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateReading | None]:
+        """Readings of plate crops (`lpr read --crops`): the detector finds the plate in each
+        crop, and the crop is read as given and in the views of that box (`_views`); without a
+        box, as given. None for every crop when there is no recogniser."""
+        if self.recognizer is None:
+            return [None] * len(crops)
+        found = self.detector.detect(crops) if crops else []
+        out: list[PlateReading | None] = []
+        for crop, dets in zip(crops, found, strict=True):
+            if not dets:
+                out.append(fit_to_colour(self.recognizer.read([crop])[0], crop))
+                continue
+            box = dets[0].box  # the best-scored box: a crop holds one plate
+            views = [crop, *self._views(crop, box)[1:]]
+            reading = self._choose(self.recognizer.read(views))
+            out.append(fit_to_colour(reading, _box_pixels(crop, box)))
+        return out
 
     def read_frame(self, frame: np.ndarray) -> list[FramePlate]:
         return self.read_frames([frame])[0]

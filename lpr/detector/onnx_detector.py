@@ -12,6 +12,7 @@ from anpr_core.nms import non_max_suppression
 from anpr_core.onnx_session import cpu_session
 from lpr.detector.fragments import join_fragments
 from lpr.detector.types import Detection, DetectorUnavailable
+from lpr.geometry import iou as box_iou
 
 # fp32 is the exported model; int8 is its static quantisation (scripts/quantize_models).
 MODEL_FILES = {"fp32": "plate_det.onnx", "int8": "plate_det.int8.onnx"}
@@ -56,6 +57,49 @@ def _frame_artefact(box_w: float, box_h: float, frame_w: int, frame_h: int) -> b
     return box_w * box_h > MAX_FRAME_SHARE * frame_w * frame_h and box_w < MIN_CLOSE_UP_ASPECT * box_h
 
 
+# The far-plate pass (`lpr read`): its boxes are kept only for plates narrower than this share of
+# the frame's long side (96 px of 1920), which the main pass at 512 sees at under ~26 px and
+# misses; larger plates are the main pass's to find, and a larger input cuts them into pieces.
+# Chosen on the far CCTV frames (Korean scenes shrunk into 1080p), confirmed on the held-out photos.
+FAR_PLATE_SHARE = 0.05
+
+
+def far_pass_size(shape: tuple[int, int], main_size: int, far_size: int) -> int:
+    """The far pass's input for a frame of `shape`: `far_size`, never above the frame's own long
+    side (no upsampling); 0 when that is no larger than the main pass's input."""
+    size = min(far_size, -(-max(shape) // STRIDE) * STRIDE)
+    return size if size > main_size else 0
+
+
+def _inside_share(inner: tuple[float, ...], outer: tuple[float, ...]) -> float:
+    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return ix * iy / area if area > 0 else 0.0
+
+
+def merge_passes(
+    main: list[Detection], extra: list[Detection], iou: float, inside: float = 0.5
+) -> list[Detection]:
+    """The main pass's boxes plus the larger-input pass's boxes that are new plates.
+
+    A box of the larger pass is dropped when it overlaps a main box (IoU ≥ `iou`: the same
+    plate) or lies mostly inside one (`inside` of its area: a piece of a large plate, which a
+    larger input cuts up) or contains one (the same plate, boxed looser).
+    """
+    kept = list(main)
+    for det in sorted(extra, key=lambda d: -d.score):
+        if any(
+            box_iou(det.box, k.box) >= iou
+            or _inside_share(det.box, k.box) >= inside
+            or _inside_share(k.box, det.box) >= inside
+            for k in kept
+        ):
+            continue
+        kept.append(det)
+    return sorted(kept, key=lambda d: -d.score)
+
+
 class OnnxPlateDetector:
     def __init__(
         self,
@@ -66,6 +110,7 @@ class OnnxPlateDetector:
         threads: int = 2,
         precision: str = "fp32",
         join_pieces: bool = True,
+        far_input_size: int = 0,
     ) -> None:
         if precision not in MODEL_FILES:
             choices = ", ".join(sorted(MODEL_FILES))
@@ -79,26 +124,43 @@ class OnnxPlateDetector:
         self.min_score = min_score
         # Pieces of one long plate boxed apart are joined into one box (lpr/detector/fragments.py).
         self.join_pieces = join_pieces
+        # `lpr read`'s profile: a second pass at a larger input for far plates (0: none); its
+        # boxes narrower than `FAR_PLATE_SHARE` of the frame are merged in (`merge_passes`).
+        self.far_input_size = far_input_size
 
     def detect(self, frames: Sequence[np.ndarray], iou: float = 0.5) -> list[list[Detection]]:
         """Detect plates in several frames (e.g. from several cameras) in one inference call per
         canvas shape: cameras usually share a resolution, so that is one call for the batch."""
+        found = self._detect_at(frames, [self.input_size] * len(frames), iou)
+        far_sizes = [far_pass_size(frame.shape[:2], self.input_size, self.far_input_size) for frame in frames]
+        wanted = [i for i, size in enumerate(far_sizes) if size]
+        if wanted:
+            far = self._detect_at([frames[i] for i in wanted], [far_sizes[i] for i in wanted], iou)
+            for i, more in zip(wanted, far, strict=True):
+                limit = FAR_PLATE_SHARE * max(frames[i].shape[:2])
+                small = [d for d in more if d.box[2] - d.box[0] < limit]
+                found[i] = merge_passes(found[i], small, iou)
+        return [join_fragments(d) if self.join_pieces else d for d in found]
+
+    def _detect_at(
+        self, frames: Sequence[np.ndarray], sizes: Sequence[int], iou: float
+    ) -> list[list[Detection]]:
         if not frames:
             return []
-        groups: dict[tuple[int, int], list[int]] = {}
-        for index, frame in enumerate(frames):
-            groups.setdefault(letterbox_shape(*frame.shape[:2], self.input_size), []).append(index)
+        groups: dict[tuple[int, tuple[int, int]], list[int]] = {}
+        for index, (frame, size) in enumerate(zip(frames, sizes, strict=True)):
+            groups.setdefault((size, letterbox_shape(*frame.shape[:2], size)), []).append(index)
         results: list[list[Detection]] = [[] for _ in frames]
-        for canvas_shape, indices in groups.items():
-            found = self._detect_same_shape([frames[i] for i in indices], canvas_shape, iou)
+        for (size, canvas_shape), indices in groups.items():
+            found = self._detect_same_shape([frames[i] for i in indices], size, canvas_shape, iou)
             for index, detections in zip(indices, found, strict=True):
                 results[index] = detections
         return results
 
     def _detect_same_shape(
-        self, frames: Sequence[np.ndarray], canvas_shape: tuple[int, int], iou: float
+        self, frames: Sequence[np.ndarray], size: int, canvas_shape: tuple[int, int], iou: float
     ) -> list[list[Detection]]:
-        boxed = [letterbox(frame, self.input_size, canvas_shape) for frame in frames]
+        boxed = [letterbox(frame, size, canvas_shape) for frame in frames]
         batch = np.stack([b[0] for b in boxed])[..., ::-1].transpose(0, 3, 1, 2)  # BGR→RGB, NCHW
         output = self.session.run(None, {self.input_name: np.ascontiguousarray(batch, np.float32) / 255.0})[0]
         results: list[list[Detection]] = []
@@ -119,5 +181,5 @@ class OnnxPlateDetector:
                     detections.append(
                         Detection((float(x1), float(y1), float(x2), float(y2)), float(scores[keep][index]))
                     )
-            results.append(join_fragments(detections) if self.join_pieces else detections)
+            results.append(detections)
         return results
