@@ -49,3 +49,21 @@ def test_a_plate_seen_once_waits_even_at_the_edge() -> None:
     tracker = IouTracker(max_missed_s=0.4)
     tracker.update(_at(0), [_obs(0, 0)], SIZE)
     assert tracker.update(_at(1), [], SIZE) == []
+
+
+def test_a_fast_plate_sampled_four_times_a_second_stays_one_track_and_another_plate_gets_its_own() -> None:
+    """Between sightings 0.25 s apart the plate moves 1.5 of its widths (no overlap, misread each
+    time): its motion carries the track. A plate five widths away is another vehicle."""
+    t0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    tracker = IouTracker()
+    texts = ["12가3456", "72나8456", "12다3450", "19가5456"]  # readings too far apart to agree
+    for k, text in enumerate(texts):
+        at = t0 + timedelta(seconds=0.25 * k)
+        y = 100 + 90 * k  # 60 px wide plate, 90 px further down each time
+        seen = [Observation(at, (600, y, 660, y + 14), 0.9, text, 0.5)]
+        if k == 2:
+            seen.append(Observation(at, (300, y, 360, y + 14), 0.9, "33무1234", 0.9))
+        assert tracker.update(at, seen, (1280, 720)) == []
+    tracks = sorted(tracker.active, key=lambda t: len(t.observations))
+    assert [len(t.observations) for t in tracks] == [1, 4]
+    assert [o.text for o in tracks[1].observations] == texts
