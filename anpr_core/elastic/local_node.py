@@ -9,6 +9,7 @@ Production never uses this module; it points the client at a cluster URL instead
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -222,6 +223,15 @@ class LocalElasticsearch:
         return node if _healthy(node.url, node.username, node.password) else None
 
     def start(self) -> LocalNode:
+        """Start the node, or reuse the one running. Concurrent callers (the demo, tests and
+        benchmarks started at once) queue on a lock file: without it two starts raced, the loser's
+        node died on the taken data directory, and node.json recorded the dead loser's pid."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / "start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._start_locked()
+
+    def _start_locked(self) -> LocalNode:
         running = self.status()
         if running is not None:
             log.info("reusing the running node at %s (pid %d)", running.url, running.pid)

@@ -45,3 +45,27 @@ def test_unreachable_cluster_names_the_cause(es_settings: Settings) -> None:
     )
     with pytest.raises(ElasticsearchUnavailable, match="cannot connect"):
         check_connection(make_client(down, max_retries=0, request_timeout=2))
+
+
+def test_concurrent_local_starts_queue_and_reuse_one_node(es_connection: dict[str, str]) -> None:
+    """A second start while another holds the start lock waits for it, then reuses the node the
+    first recorded (before the lock, two starts raced and node.json named the dead loser)."""
+    import fcntl
+    import threading
+
+    from anpr_core.elastic.local_node import LocalElasticsearch
+
+    if load_settings().elasticsearch.url:
+        pytest.skip("tests run against an outside cluster, not the local node")
+    local = LocalElasticsearch(load_settings())
+    running = local.status()
+    assert running is not None and running.url == es_connection["url"]
+    started: list[int] = []
+    with (local.root / "start.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        waiter = threading.Thread(target=lambda: started.append(local.start().pid))
+        waiter.start()
+        waiter.join(timeout=1.5)
+        assert waiter.is_alive() and not started, "start() did not wait for the start lock"
+    waiter.join(timeout=30)
+    assert started == [running.pid]
