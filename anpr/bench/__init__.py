@@ -3,7 +3,9 @@ under load (`scripts/bench/*` are thin shims), and the synthetic-read seeder."""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -12,3 +14,16 @@ def machine() -> dict[str, object]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), None)
     return {"cpus": os.cpu_count(), "model": model}
+
+
+def write_report(result: Mapping[str, object], out: Path | None, summary: str | None = None) -> None:
+    """Every benchmark's ending: the JSON report written to `out` (its folder made), and printed,
+    or in its place a human summary followed by where the JSON went."""
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text if summary is None else summary)
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    if summary is not None:
+        print(f"→ {out}")

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import paho.mqtt.client as mqtt
 
-from anpr.bench import machine
+from anpr.bench import machine, write_report
 from anpr.bench.load import JournalWatcher
 from anpr.bench.receiver import SECRET, Arrivals, start_receiver
 from anpr.broker import start_broker
@@ -299,8 +299,5 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     result = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(report(result))
-    print(f"→ {args.out}")
+    write_report(result, args.out, report(result))
     return 0 if result["target_met"] and not (result["missing_webhook"] or result["missing_mqtt"]) else 1

@@ -33,6 +33,7 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from anpr.bench import write_report
 from anpr.bench.seeding import index_size
 from anpr.harness import local_node_pid
 from anpr.launcher import Process, group_cpu_seconds, pid_cpu_seconds
@@ -352,11 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     results["config"] = {"workers": args.workers, "threads": args.threads, "cpus": os.cpu_count()}
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    write_report(results, args.out)
     return 0
 
 

@@ -27,6 +27,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from anpr.bench import write_report
 from anpr.bench.api_bench import ACCESS, HOST, percentiles, route_path, sample_busy_plates, start_gunicorn
 from anpr.bench.seeding import seed
 from anpr.launcher import group_cpu_seconds
@@ -251,11 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers, "threads": args.threads, "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2), "max_cost": MAX_COST,
     }  # fmt: skip
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    write_report(results, args.out)
     return 0
 
 

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from anpr.bench import machine
+from anpr.bench import machine, write_report
 from anpr.harness import (
     AlertStream,
     Api,
@@ -490,8 +490,5 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "var" / "bench" / "load.json")
     args = parser.parse_args(argv)
     result = run(args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(table(result))
-    print(f"→ {args.out}")
+    write_report(result, args.out, table(result))
     return 0 if result["accuracy"]["target"]["met"] else 1

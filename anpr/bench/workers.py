@@ -21,7 +21,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from anpr.bench import machine
+from anpr.bench import machine, write_report
 from anpr.launcher import Process, anpr_command, pid_cpu_seconds
 from anpr.simulator.truth import TruePass, load_truth, match
 from anpr_core.plates import InvalidPlate, parse_plate
@@ -222,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "frames_processed_share": round(totals["processed_frames"] / max(1, totals["frames"]), 4),
         "accuracy": evaluate(window, in_window),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    write_report(result, args.out)
     return 0
 
 
