@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
 from prometheus_client import REGISTRY
 
+from anpr_core.reads import PlateRead
 from anpr_core.settings import Settings
 from indexer.alerts import alert_id
 from indexer.outbox import DeliveryOutbox
@@ -38,19 +41,49 @@ def outbox(dl_settings: Settings, es_client: Elasticsearch, dl_app: Flask) -> It
     box.stop()
 
 
-def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(
+@dataclass
+class Desk:
+    """The centre's side of one test: the watchlist, a subscription to `receiver`, reads through the
+    real journal and indexer into the running outbox."""
+
+    es: Elasticsearch
+    prefix: str
+    outbox: DeliveryOutbox
+    receiver: Receiver
+    journal: Path
+
+    def watch(self, plate: str, priority: str = "high") -> dict[str, Any]:
+        return watch(self.es, self.prefix, plate, priority)
+
+    def subscribe(self, url: str | None = None, **filters: Any) -> str:
+        return subscribe(self.es, self.prefix, url or self.receiver.url, SECRET, **filters)
+
+    def send(self, *reads: PlateRead) -> int:
+        """Reads journalled and indexed; returns the alerts raised."""
+        return index_reads(self.es, self.prefix, self.journal, list(reads), self.outbox)
+
+    def delivery(self, delivery_id: str) -> dict[str, Any]:
+        return delivery(self.es, self.prefix, delivery_id)
+
+
+@pytest.fixture()
+def desk(
     es_client: Elasticsearch,
     dl_settings: Settings,
     outbox: DeliveryOutbox,
     receiver: Receiver,
     tmp_path: Path,
-) -> None:
-    prefix = dl_settings.index_prefix
-    watch(es_client, prefix, "12가3456")
-    sub = subscribe(es_client, prefix, receiver.url, SECRET)
+) -> Desk:
+    return Desk(es_client, dl_settings.index_prefix, outbox, receiver, tmp_path)
+
+
+def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(desk: Desk) -> None:
+    receiver = desk.receiver
+    desk.watch("12가3456")
+    sub = desk.subscribe()
     delivered = {"target": "webhook", "outcome": "delivered"}
     before = REGISTRY.get_sample_value("anpr_alert_deliveries_total", delivered) or 0
-    assert index_reads(es_client, prefix, tmp_path, [a_read("12가3456")], outbox) == 1
+    assert desk.send(a_read("12가3456")) == 1
     wait_for(lambda: receiver.answered_ok, 5, "webhook received")
     got = receiver.answered_ok[0]
     assert verify(SECRET, got.headers, got.body)
@@ -61,48 +94,34 @@ def test_an_alert_is_posted_signed_with_its_id_as_idempotency_key(
     assert got.wall - datetime.fromisoformat(body["queued_at"]).timestamp() < 1.0
     assert got.headers["Idempotency-Key"] == body["alert"]["alert_id"]
     assert got.headers["X-ANPR-Delivery"] == f"{body['alert']['alert_id']}.wh-{sub}"
-    done = wait_for(
-        lambda: delivery(es_client, prefix, got.headers["X-ANPR-Delivery"])["state"] == "delivered",
-        5,
-        "state",
-    )
+    done = wait_for(lambda: desk.delivery(got.headers["X-ANPR-Delivery"])["state"] == "delivered", 5, "state")
     assert done
     # The indexer's /metrics: deliveries by outcome, and alert → delivered latency.
     assert REGISTRY.get_sample_value("anpr_alert_deliveries_total", delivered) == before + 1
     assert (REGISTRY.get_sample_value("anpr_alert_delivery_seconds_count", {"target": "webhook"}) or 0) >= 1
 
 
-def test_filters_by_priority_and_camera(
-    es_client: Elasticsearch,
-    dl_settings: Settings,
-    outbox: DeliveryOutbox,
-    receiver: Receiver,
-    tmp_path: Path,
-) -> None:
-    prefix = dl_settings.index_prefix
-    watch(es_client, prefix, "33나1111", priority="low")
-    watch(es_client, prefix, "33나2222", priority="high")
-    subscribe(es_client, prefix, receiver.url, SECRET, priorities=["high"], cameras=["cam-02"])
-    reads = [a_read("33나1111", "cam-02"), a_read("33나2222", "cam-01"), a_read("33나2222", "cam-02")]
-    assert index_reads(es_client, prefix, tmp_path, reads, outbox) == 3
+def test_filters_by_priority_and_camera(desk: Desk) -> None:
+    receiver = desk.receiver
+    desk.watch("33나1111", priority="low")
+    desk.watch("33나2222", priority="high")
+    desk.subscribe(priorities=["high"], cameras=["cam-02"])
+    assert (
+        desk.send(a_read("33나1111", "cam-02"), a_read("33나2222", "cam-01"), a_read("33나2222", "cam-02"))
+        == 3
+    )
     wait_for(lambda: receiver.answered_ok, 5, "the matching alert")
     time.sleep(1.0)  # nothing else comes
     alerts = [json.loads(r.body)["alert"] for r in receiver.received]
     assert [(a["plate"], a["camera_id"]) for a in alerts] == [("33나2222", "cam-02")]
 
 
-def test_a_receiver_answering_500_gets_the_alert_again_until_it_takes_it(
-    es_client: Elasticsearch,
-    dl_settings: Settings,
-    outbox: DeliveryOutbox,
-    receiver: Receiver,
-    tmp_path: Path,
-) -> None:
-    prefix = dl_settings.index_prefix
-    watch(es_client, prefix, "44다4444")
-    subscribe(es_client, prefix, receiver.url, SECRET)
+def test_a_receiver_answering_500_gets_the_alert_again_until_it_takes_it(desk: Desk) -> None:
+    receiver = desk.receiver
+    desk.watch("44다4444")
+    desk.subscribe()
     receiver.fail_times = 2
-    index_reads(es_client, prefix, tmp_path, [a_read("44다4444")], outbox)
+    desk.send(a_read("44다4444"))
     wait_for(lambda: receiver.answered_ok, 10, "delivered after two 500s")
     assert len(receiver.received) == 3
     assert [r.headers["X-ANPR-Attempt"] for r in receiver.received] == ["1", "2", "3"]
@@ -111,45 +130,35 @@ def test_a_receiver_answering_500_gets_the_alert_again_until_it_takes_it(
     gaps = [b.at - a.at for a, b in zip(receiver.received, receiver.received[1:], strict=False)]
     assert gaps[0] >= 0.18 and gaps[1] >= 0.36
     state = wait_for(
-        lambda: (d := delivery(es_client, prefix, receiver.received[0].headers["X-ANPR-Delivery"]))["state"]
+        lambda: (d := desk.delivery(receiver.received[0].headers["X-ANPR-Delivery"]))["state"]
         == "delivered" and d, 5, "delivered state",
     )  # fmt: skip
     assert state["attempts"] == 3 and state["last_status"] == 200
 
 
-def test_a_slow_receiver_times_out_and_is_retried(
-    es_client: Elasticsearch,
-    dl_settings: Settings,
-    outbox: DeliveryOutbox,
-    receiver: Receiver,
-    tmp_path: Path,
-) -> None:
-    prefix = dl_settings.index_prefix
-    watch(es_client, prefix, "55라5555")
-    subscribe(es_client, prefix, receiver.url, SECRET)
+def test_a_slow_receiver_times_out_and_is_retried(desk: Desk) -> None:
+    receiver = desk.receiver
+    desk.watch("55라5555")
+    desk.subscribe()
     receiver.mode, receiver.delay_s = "slow", 1.5  # webhooks.timeout_s is 1 s here
-    index_reads(es_client, prefix, tmp_path, [a_read("55라5555")], outbox)
+    desk.send(a_read("55라5555"))
     wait_for(lambda: len(receiver.received) >= 1, 5, "first attempt")
     receiver.mode = "ok"
     wait_for(lambda: receiver.answered_ok and receiver.answered_ok[-1].headers["X-ANPR-Attempt"] != "1", 10,
              "a retry after the timeout")  # fmt: skip
     delivery_id = receiver.received[0].headers["X-ANPR-Delivery"]
-    state = wait_for(
-        lambda: (d := delivery(es_client, prefix, delivery_id))["state"] == "delivered" and d, 5, ""
-    )
+    state = wait_for(lambda: (d := desk.delivery(delivery_id))["state"] == "delivered" and d, 5, "delivered")
     assert state["attempts"] >= 2
 
 
 def test_receiver_down_dead_letters_visible_in_the_api_and_redelivered(
-    es_client: Elasticsearch, dl_settings: Settings, dl_app: Flask, dl_tokens: dict[str, str],
-    outbox: DeliveryOutbox, tmp_path: Path,
-) -> None:  # fmt: skip
-    prefix = dl_settings.index_prefix
-    entry = watch(es_client, prefix, "66마6666")
+    desk: Desk, dl_app: Flask, dl_tokens: dict[str, str]
+) -> None:
+    entry = desk.watch("66마6666")
     down = Receiver(free_port())  # nothing listens on its port yet
-    subscribe(es_client, prefix, down.url, SECRET)
+    desk.subscribe(down.url)
     read = a_read("66마6666")
-    index_reads(es_client, prefix, tmp_path, [read], outbox)
+    desk.send(read)
     # Its own dead letter: earlier tests' dead letters (their subscriptions gone) are listed too.
     mine = alert_id(read.read_id, str(entry["id"]))
     admin = bearer(dl_tokens, "admin")
@@ -176,7 +185,7 @@ def test_receiver_down_dead_letters_visible_in_the_api_and_redelivered(
             assert retry.status_code == 200
             wait_for(lambda: down.answered_ok, 5, "redelivered")
             assert down.alert_ids() == {letter["alert_id"]}
-            assert deliveries_of(es_client, prefix, letter["alert_id"])[0]["state"] in (
+            assert deliveries_of(desk.es, desk.prefix, letter["alert_id"])[0]["state"] in (
                 "delivered",
                 "pending",
             )
