@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -25,10 +26,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anpr_core.plates import PlateFormat, random_plate
+from anpr_core.plates.alphabet import PlateUse
+from anpr_core.render.plate import render_plate
+from anpr_core.render.styles import PlateStyle
+from anpr_core.settings import load_settings
 from lpr.detector import OnnxPlateDetector, load_detector
+from lpr.geometry import iou
+from lpr.pipeline import PlateReader
+from lpr.recognizer import load_recognizer
 from training.detector.evaluate import DetectionTally, FrameResult, match_frame
 from training.detector.far_frames import far_frame
-from training.detector.real_photos import load_detection_photos, split_photos
+from training.detector.real_photos import load_detection_photos, paste_over, split_photos
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -53,6 +62,7 @@ times.sort(); print(json.dumps({"median_ms": 1000 * times[len(times) // 2]}))
 
 Box = tuple[float, float, float, float]
 Example = tuple[str, np.ndarray, list[Box]]
+LabelledExample = tuple[str, np.ndarray, list[tuple[Box, str | None]]]  # boxes with plate texts
 
 
 def korean_scenes(scenes_dir: Path) -> list[Example]:
@@ -151,6 +161,121 @@ def _line(label: str, tally: DetectionTally) -> str:
     )
 
 
+def labelled_scenes(scenes_dir: Path) -> list[LabelledExample]:
+    labels = json.loads((scenes_dir / "labels.json").read_text(encoding="utf-8"))
+    return [
+        (
+            s["file"],
+            cv2.imread(str(scenes_dir / s["file"])),
+            [(tuple(p["box"]), p["text"]) for p in s["plates"]],
+        )
+        for s in labels
+    ]
+
+
+def labelled_far(scenes: list[LabelledExample]) -> list[LabelledExample]:
+    """`far_cctv` with the plate texts: each scene shrunk into 1080p, its plate 24–128 px wide."""
+    out = []
+    for index, (name, image, plates) in enumerate(scenes):
+        boxes = [b for b, _ in plates]
+        main = max(boxes, key=lambda b: b[2] - b[0])
+        for width in FAR_WIDTHS:
+            frame, placed = far_frame(image, boxes, main, width, seed=index * 1000 + width)
+            out.append((f"{name}@{width}px", frame, list(zip(placed, [t for _, t in plates], strict=True))))
+    return out
+
+
+def pasted_plates(scenes: list[LabelledExample], style: PlateStyle, copies: int) -> list[LabelledExample]:
+    """Each scene's plates covered by rendered new8 plates of `style` (blue EV or white), warped
+    and lit like the spot they cover: the real background and the plate's place stay real."""
+    out = []
+    for copy in range(copies):
+        for index, (name, image, plates) in enumerate(scenes):
+            rng = random.Random(f"{style.value}/{copy}/{index}")
+            frame = image.copy()
+            pasted: list[tuple[Box, str | None]] = []
+            for box, _ in plates:
+                plate = random_plate(rng, PlateFormat.NEW8)
+                while plate.use in (PlateUse.COMMERCIAL, PlateUse.DELIVERY):  # EV plates are private
+                    plate = random_plate(rng, PlateFormat.NEW8)
+                pasted.append(
+                    (paste_over(frame, box, render_plate(plate, style, rng).image, rng), plate.text)
+                )
+            out.append((f"{name}#{copy}", frame, pasted))
+    return out
+
+
+def end_to_end(reader: PlateReader, examples: list[LabelledExample]) -> dict[str, float]:
+    """`lpr read`'s reads against the labels: a plate is read right when a box overlapping it
+    (IoU ≥ 0.3) carries its exact text; wrong reads are non-empty texts no plate there has."""
+    right = labelled = wrong = reads = confident = confident_wrong = 0
+    for _, frame, plates in examples:
+        found = reader.read_frame(frame)
+        for box, text in plates:
+            if text:
+                labelled += 1
+                right += any(p.text == text and iou(p.box, box) >= 0.3 for p in found)
+        for p in found:
+            if p.text is None:
+                continue
+            ok = any(p.text == text and iou(p.box, box) >= 0.3 for box, text in plates)
+            reads += 1
+            wrong += not ok
+            if (p.confidence or 0) >= 0.95:
+                confident += 1
+                confident_wrong += not ok
+    return {"plates": labelled, "right": right, "exact": right / max(1, labelled), "reads": reads,
+            "wrong_reads": wrong, "conf95": confident, "conf95_wrong": confident_wrong}  # fmt: skip
+
+
+def end_to_end_section(args: argparse.Namespace, report: dict[str, object]) -> None:
+    """`lpr read` end to end, before (512 only, the crop and a two-line layout, most confident
+    wins) and after (far-plate pass, views voting), on held-out Korean frames, and its latency
+    per 1920×1080 frame."""
+    vision = load_settings().vision
+    recognizer = load_recognizer(vision.recognizer_model, threads=2)
+    before = PlateReader.load(
+        recognizer, input_size=vision.read_input_size, min_score=vision.detector_min_score
+    )
+    after = PlateReader.for_reading(vision, recognizer, threads=2)
+    scenes = labelled_scenes(args.scenes)
+    sets = {
+        "korean scenes": scenes,
+        "far cctv 1080p": labelled_far(scenes),
+        "blue EV pasted over scene plates": pasted_plates(scenes, PlateStyle.BLUE_EV, 3),
+        "white new8 pasted (control)": pasted_plates(scenes, PlateStyle.WHITE_NEW8, 3),
+    }
+    print(
+        "\n  lpr read end to end (exact text on the plate's box; wrong = non-empty reads of no plate there)"
+    )
+    rows = []
+    for name, examples in sets.items():
+        for label, reader in (("before", before), ("after", after)):
+            figures = end_to_end(reader, examples)
+            rows.append({"set": name, "profile": label, **figures})
+            print(
+                f"    {name:<34} {label:<6} right {figures['right']:3d}/{figures['plates']:3d} "
+                f"({figures['exact']:.3f})  reads {figures['reads']:3d}, wrong {figures['wrong_reads']:3d}; "
+                f"conf ≥ 0.95: {figures['conf95']:3d}, wrong {figures['conf95_wrong']}"
+            )
+    frames = [f for _, f, _ in sets["far cctv 1080p"][::6]]
+    for label, reader in (("before", before), ("after", after)):
+        for frame in frames[:2]:
+            reader.read_frame(frame)
+        times = []
+        for frame in frames:
+            t0 = time.perf_counter()
+            reader.read_frame(frame)
+            times.append(time.perf_counter() - t0)
+        ms = float(np.median(times) * 1000)
+        rows.append({"profile": label, "ms_1920x1080": round(ms, 1)})
+        print(
+            f"    {label}: {ms:.0f} ms per 1920×1080 frame, detection + reading "
+            f"(2 threads, median of {len(frames)})"
+        )
+    report["end_to_end"] = rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ultralytics", action="store_true")
     parser.add_argument("--no-join", action="store_true", help="keep pieces of one plate apart")
     parser.add_argument("--korean-only", action="store_true", help="skip the held-out non-Korean photos")
+    parser.add_argument(
+        "--far-size",
+        type=int,
+        default=1280,
+        help="also score each size with a far-plate pass at this input (0: no)",
+    )
+    parser.add_argument("--end-to-end", action="store_true", help="lpr read before/after on Korean frames")
+    parser.add_argument("--only-end-to-end", action="store_true", help="only the end-to-end section")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     load = os.getloadavg()[0]
@@ -188,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     camera_frames = [cv2.resize(image, (1280, 720), interpolation=cv2.INTER_AREA) for _, image, _ in scenes]
     report: dict[str, object] = {"load": load, "results": []}
+    if args.end_to_end or args.only_end_to_end:
+        end_to_end_section(args, report)
+    if args.only_end_to_end:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
     ours: dict[tuple[str, int], float] = {}
     for precision in args.precisions.split(","):
         for size in sizes:
@@ -200,6 +339,19 @@ def main(argv: list[str] | None = None) -> int:
             ours[precision, size] = ms
             print(f"  {precision} @{size}: {ms:.1f} ms per 1280×720 frame (2 threads, median)")
             found = {name: detect_all(detector, examples) for name, examples in sets.items()}
+            if args.far_size and precision == "fp32" and args.far_size > size:
+                far_detector = load_detector(
+                    args.model_dir, input_size=size, threads=2, min_score=0.5, far_input_size=args.far_size
+                )
+                far_detector.join_pieces = not args.no_join
+                print(f"   + far-plate pass @{args.far_size} (boxes < 5 % of the frame), score ≥ 0.5")
+                for name, examples in sets.items():
+                    tally, _ = score(examples, detect_all(far_detector, examples), 0.5)
+                    print(_line(name, tally))
+                    report["results"].append(  # type: ignore[union-attr]
+                        {"precision": precision, "size": size, "far_size": args.far_size, "threshold": 0.5,
+                         "set": name, **tally.summary()}
+                    )  # fmt: skip
             for threshold in SCORE_THRESHOLDS:
                 print(f"   score ≥ {threshold}")
                 for name, examples in sets.items():

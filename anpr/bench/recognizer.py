@@ -21,8 +21,11 @@ from anpr_core.plates import PlateFormat, normalize_plate_text, parse_plate, ran
 from anpr_core.plates.errors import InvalidPlate
 from anpr_core.render.augment import augment_crop
 from anpr_core.render.plate import render_plate
+from anpr_core.render.styles import PlateStyle, styles_for
+from anpr_core.settings import load_settings
 from anpr_core.splits import real_crops
-from lpr.recognizer import RecognizerUnavailable, load_recognizer
+from lpr.pipeline import PlateReader
+from lpr.recognizer import PlateReading, RecognizerUnavailable, load_recognizer
 from lpr.recognizer.calibration import CALIBRATION_FILE
 from lpr.recognizer.onnx_engine import OnnxPlateRecognizer
 from training.recognizer.fit_confidence import build_table, cross_fitted, threshold_line
@@ -30,6 +33,16 @@ from training.recognizer.fit_confidence import main as fit_confidence_main
 from training.recognizer.heldout import load_samples
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "recognizer"
+# Rendered plates for choosing how `lpr read` reads a crop: the layouts other cameras show.
+RENDERED_TYPES = (
+    ("regional, region stacked", PlateFormat.REGIONAL, PlateStyle.WHITE_REGIONAL, 1.0),
+    ("regional one-line", PlateFormat.REGIONAL, PlateStyle.WHITE_REGIONAL, 0.0),
+    ("regional green two-line", PlateFormat.REGIONAL, PlateStyle.GREEN_TWO_LINE, 0.0),
+    ("regional yellow two-line", PlateFormat.REGIONAL, PlateStyle.YELLOW_TWO_LINE, 0.0),
+    ("old7 green two-line", PlateFormat.OLD7, PlateStyle.GREEN_TWO_LINE, 0.0),
+    ("old7 white", PlateFormat.OLD7, PlateStyle.WHITE_OLD7, 0.0),
+    ("new8 blue EV", PlateFormat.NEW8, PlateStyle.BLUE_EV, 0.0),
+)
 
 
 def confidence_section(model_dir: Path, write: bool) -> None:
@@ -53,6 +66,80 @@ def confidence_section(model_dir: Path, write: bool) -> None:
             print(f"  {precision} {name:16s} ({int(rows.sum())}): {line}")
     if write:
         fit_confidence_main(["--write"])  # the model fitted on all of them, with its own report
+
+
+def _auc(confidences: list[float], right: list[bool]) -> float:
+    """The chance a right read's confidence is above a wrong read's (ties count half)."""
+    pos = np.array([c for c, r in zip(confidences, right, strict=True) if r])
+    neg = np.array([c for c, r in zip(confidences, right, strict=True) if not r])
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float(
+        ((pos[:, None] > neg[None]).sum() + 0.5 * (pos[:, None] == neg[None]).sum()) / (len(pos) * len(neg))
+    )
+
+
+def _views_line(readings: list[PlateReading | None], truths: list[str]) -> str:
+    texts = [r.text if r is not None else None for r in readings]
+    confidences = [r.confidence if r is not None else 0.0 for r in readings]
+    right = [t == truth for t, truth in zip(texts, truths, strict=True)]
+    kept = [r for r, c in zip(right, confidences, strict=True) if c >= 0.95]
+    precision = f"{sum(kept) / len(kept):.3f}" if kept else "—"
+    return (
+        f"exact {sum(right) / len(right):.4f} ({sum(right)}/{len(right)}); "
+        f"conf ≥ 0.95: precision {precision} ({len(kept) - sum(kept)} wrong of {len(kept)}); "
+        f"AUC right vs wrong {_auc(confidences, right):.3f}"
+    )
+
+
+def views_section(val_images: list[np.ndarray], val_texts: list[str], per_type: int) -> None:
+    """`lpr read --crops`: the crop alone (before) vs the plate found in the crop and read in
+    views that vote (`PlateReader.read_crops`, after). Chosen on rendered plates (a seed range
+    of its own), confirmed on the held-out real crops and the scene plates (cut with the
+    margin `lpr read` cuts)."""
+    recognizer = load_recognizer(threads=2)
+    reader = PlateReader.for_crops(load_settings().vision, recognizer, threads=2)
+    rng = random.Random(777)
+    rendered: list[tuple[str, np.ndarray, str]] = []
+    for name, fmt, style, stacked in RENDERED_TYPES:
+        for _ in range(per_type):
+            plate = random_plate(rng, fmt)
+            while style not in styles_for(plate):
+                plate = random_plate(rng, fmt)
+            image = render_plate(plate, style, rng, stacked_region=stacked).image
+            rendered.append((name, augment_crop(image, rng, strength=rng.uniform(0.4, 1.0)), plate.text))
+    scenes = [s for s in load_samples() if s.split == "scene"]
+    sets = {
+        "rendered plates (choice)": ([c for _, c, _ in rendered], [t for _, _, t in rendered]),
+        "real validation crops": (val_images, val_texts),
+        "scene plates": ([s.image for s in scenes], [s.text for s in scenes]),
+    }
+    print("\nlpr read --crops: the crop alone (before) vs located and read in views that vote (after)")
+    for name, (images, truths) in sets.items():
+        print(f"  {name} ({len(images)}):")
+        print(f"    before: {_views_line(list(recognizer.read(images)), truths)}")
+        print(f"    after:  {_views_line(reader.read_crops(images), truths)}")
+    before_types: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    after_types: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    crops = [c for _, c, _ in rendered]
+    for (name, _, text), b, a in zip(rendered, recognizer.read(crops), reader.read_crops(crops), strict=True):
+        before_types[name][0] += b.text == text
+        after_types[name][0] += a is not None and a.text == text
+        before_types[name][1] += 1
+        after_types[name][1] += 1
+    print("  rendered, per type (before → after): " + ", ".join(
+        f"{k} {before_types[k][0]}→{after_types[k][0]}/{n}" for k, (_, n) in after_types.items()
+    ))  # fmt: skip
+    sample = val_images[:100]
+    one = load_recognizer(threads=1)
+    single = PlateReader.for_crops(load_settings().vision, one, threads=1)
+    for label, read in (("before", lambda c: one.read([c])), ("after", lambda c: single.read_crops([c]))):
+        times = []
+        for image in sample:
+            t0 = time.perf_counter()
+            read(image)
+            times.append(time.perf_counter() - t0)
+        print(f"  {label}: {np.median(times) * 1000:.2f} ms per crop (1 thread, median of {len(sample)})")
 
 
 def tesseract_read(image: np.ndarray) -> str | None:
@@ -80,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fit-calibration", action="store_true", help=f"write models/recognizer/{CALIBRATION_FILE}"
     )
+    parser.add_argument("--views-per-type", type=int, default=60, help="rendered plates per type (views)")
+    parser.add_argument("--only-views", action="store_true", help="only the lpr read --crops views section")
     args = parser.parse_args(argv)
     print(
         f"machine: {platform.machine()}, {len(os.sched_getaffinity(0))} cores, "
@@ -88,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _, val = real_crops(args.plates)
     images = [cv2.imread(str(c.path)) for c in val]
+    views_section(images, [c.text for c in val], args.views_per_type)
+    if args.only_views:
+        return 0
     two = load_recognizer(threads=2)
 
     started = time.perf_counter()
