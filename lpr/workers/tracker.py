@@ -62,10 +62,11 @@ def _centre_close(a: Box, b: Box) -> bool:
 # A camera sampled a few times a second sees a fast plate move further than its own width between
 # sightings (a 12 fps H.264 feed under a detect-rate cap, or a busy worker): the track's motion
 # predicts where it will be; a track seen once has no motion yet and gets a wider gate, for a
-# short gap only (ANPR lane cameras rarely show two plates that close together).
+# gap of up to a second only (a rainy frame or two may be missed; lane cameras rarely show two
+# plates that close together).
 PREDICTED_GATE_WIDTHS = 1.0
 UNKNOWN_MOTION_GATE_WIDTHS = 2.5
-UNKNOWN_MOTION_MAX_GAP_S = 0.6
+UNKNOWN_MOTION_MAX_GAP_S = 1.0
 
 
 def _centre(box: Box) -> tuple[float, float]:
