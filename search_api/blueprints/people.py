@@ -18,23 +18,24 @@ import binascii
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, get_args
 
 from elasticsearch import NotFoundError
 from flask import Blueprint, Response, g, jsonify
 from pydantic import Field
 
 from anpr_core.elastic.indices import alerts_index, people_status_index
+from anpr_core.people_events import EventKind
 from search_api.context import services, set_result_count
 from search_api.errors import ApiError
 from search_api.registry import endpoint
 from search_api.roles import ALERT_HANDLERS, PEOPLE_STATUS_READERS
-from search_api.schemas import Strict
+from search_api.schemas import CameraId, Strict
 
 bp = Blueprint("people", __name__, url_prefix="/api/v1")
 EVENT_ID = {"event_id": {"type": "string", "pattern": "^pe-[0-9a-f]{20}$"}}
 PURPOSE = "people event confirmation"
-KINDS = ("intrusion", "loitering", "density")
+KINDS: tuple[str, ...] = get_args(EventKind)
 # The monitor writes its status every round (≤ 1 s at 1 fps): older than this, the camera's
 # analytics have stopped and the page says so instead of showing an old count as live.
 STALE_S = 15.0
@@ -49,8 +50,8 @@ class _SnapshotAccess:
 
 
 class PeopleEventsQuery(Strict):
-    camera_id: list[str] = Field(default=[], max_length=100)
-    kind: list[Literal["intrusion", "loitering", "density"]] = Field(default=[], max_length=3)
+    camera_id: list[CameraId] = Field(default=[], max_length=100)
+    kind: list[EventKind] = Field(default=[], max_length=len(KINDS))
     acknowledged: bool | None = None
     size: int = Field(default=50, ge=1, le=500)
 
