@@ -126,6 +126,7 @@ class PeopleEventShipper:
         self.batch_size, self.status_every_s = batch_size, status_every_s
         self.stats = PeopleStats()
         self._retry_at, self._backoff = 0.0, 0.5
+        # A failed batch is read again: what it already set aside or announced, until committed.
         self._quarantined: set[bytes] = set()
         self._announced: set[str] = set()
         self._status_at, self._status_mtime = 0.0, 0
@@ -141,6 +142,8 @@ class PeopleEventShipper:
                 records.append(PeopleEventRecord.model_validate(raw))
             except ValidationError as exc:
                 batch.quarantined += self._quarantine(raw, f"not a people event: {exc.errors()[0]['msg']}")
+        # Counted when set aside (journal lines and records alike, each once): a retry sets none again.
+        self.stats.quarantined += batch.quarantined
         if not batch.records and not batch.quarantined:
             PEOPLE_LAG.set(0)
             return 0
@@ -157,8 +160,10 @@ class PeopleEventShipper:
             return 0
         self._backoff = 0.5
         self.reader.commit(batch)
+        # Nothing before the committed position is read again: what a retry needed is let go.
+        self._quarantined.clear()
+        self._announced.clear()
         self.stats.shipped += len(records)
-        self.stats.quarantined += batch.quarantined
         for record in records:
             PEOPLE_EVENTS.labels(record.kind).inc()
             where = {"camera_id": record.camera_id, "zone": record.zone, "kind": record.kind}
