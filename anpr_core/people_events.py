@@ -16,12 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EVENTS_DIR, SNAPSHOTS_DIR, STATUS_FILE = "events", "snapshots", "status.json"
-DENSITY_LEVELS = ("관심", "주의", "경계", "심각")
 EventKind = Literal["intrusion", "loitering", "density"]
+# Crowd-density levels, lowest first, as the control centres name them.
+DensityLevel = Literal["관심", "주의", "경계", "심각"]
 # Alert priority (the watchlist's low/medium/high) by kind and density level: what the outbox
 # filters on and the MQTT topic carries (anpr/alerts/<priority>/<camera>).
 PRIORITY: dict[str, str] = {"intrusion": "high", "loitering": "medium"}
-DENSITY_PRIORITY: dict[str, str] = {"관심": "low", "주의": "medium", "경계": "high", "심각": "high"}
+DENSITY_PRIORITY: dict[DensityLevel, str] = {"관심": "low", "주의": "medium", "경계": "high", "심각": "high"}
 
 
 class PeopleEventRecord(BaseModel):
@@ -35,7 +36,7 @@ class PeopleEventRecord(BaseModel):
     since: float = Field(gt=0)  # when the condition began
     track_id: int | None = None
     foot: tuple[float, float] | None = None
-    level: Literal["관심", "주의", "경계", "심각"] | None = None
+    level: DensityLevel | None = None
     count: int | None = Field(default=None, ge=0)
     density: float | None = Field(default=None, ge=0)
     # File name under <paths.people>/snapshots (written and fsync'd before the record).
@@ -44,7 +45,7 @@ class PeopleEventRecord(BaseModel):
     @property
     def priority(self) -> str:
         if self.kind == "density":
-            return DENSITY_PRIORITY.get(self.level or "", "low")
+            return DENSITY_PRIORITY[self.level] if self.level else "low"
         return PRIORITY[self.kind]
 
 
