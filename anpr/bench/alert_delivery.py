@@ -13,7 +13,6 @@ Reported: p50 / p95 / max of journal → webhook, journal → MQTT and outbox �
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -24,10 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import paho.mqtt.client as mqtt
 
-from anpr.bench.receiver import SECRET, Arrivals, start_receiver
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver, subscribe_alerts
 from anpr.broker import start_broker
+from anpr.harness import free_port
 from anpr.launcher import Process, anpr_command
 from anpr_core.elastic.client import make_client, resolve_connection
 from anpr_core.elastic.indices import webhooks_index
@@ -37,14 +36,6 @@ from anpr_core.reads import PlateRead, make_read_id
 from anpr_core.settings import load_settings
 from indexer.alerts import alert_id
 from search_api.watchlist_store import WatchlistBody, WatchlistStore
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _read(plate: str, camera: str, serial: int) -> PlateRead:
@@ -89,22 +80,15 @@ def main(argv: list[str] | None = None) -> int:
         WatchlistBody.model_validate({"plate": p, "reason": "wanted", "priority": "high"}) for p in wanted
     ]
     entries = [store.create(body, "bench") for body in bodies]
-    port = _free_port()
+    port = free_port()
     client.index(index=webhooks_index(args.prefix), id="b" * 32, refresh="wait_for", document={
         "id": "b" * 32, "url": f"http://127.0.0.1:{port}/hook", "secret": SECRET, "active": True,
         "priorities": [], "cameras": []})  # fmt: skip
     arrivals = Arrivals()
     receiver = start_receiver(arrivals, port)
     with tempfile.TemporaryDirectory() as tmp:
-        broker = start_broker(settings, port=_free_port(), root=Path(tmp) / "mosquitto")
-        subscriber = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-sub")
-        subscriber.username_pw_set(broker.username, broker.password)
-        subscriber.on_connect = lambda c, *_: c.subscribe("anpr/alerts/#", qos=1)
-        subscriber.on_message = lambda _c, _u, m: arrivals.add(
-            arrivals.mqtt, json.loads(m.payload)["alert_id"], time.time()
-        )
-        subscriber.connect("127.0.0.1", broker.port)
-        subscriber.loop_start()
+        broker = start_broker(settings, port=free_port(), root=Path(tmp) / "mosquitto")
+        subscriber = subscribe_alerts(broker, arrivals, "bench-sub")
         url, _, password = resolve_connection(settings)
         env = {**os.environ, "ANPR_ELASTICSEARCH__URL": url, "ANPR_ELASTICSEARCH__PASSWORD": password,
                "ANPR_ELASTICSEARCH__INDEX_PREFIX": args.prefix, "ANPR_PATHS__VAR_DIR": tmp,

@@ -25,7 +25,7 @@ path but not the other by the end of the drain.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import tempfile
 import threading
@@ -35,12 +35,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import paho.mqtt.client as mqtt
 
 from anpr.bench import machine, write_report
-from anpr.bench.load import JournalWatcher
-from anpr.bench.receiver import SECRET, Arrivals, start_receiver
+from anpr.bench.load import JournalWatcher, spread
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver, subscribe_alerts
 from anpr.broker import start_broker
 from anpr.demo import DEMO_WATCHLIST
 from anpr.harness import Api, Services, camera_health, free_port, service_env
@@ -57,18 +56,6 @@ DRAIN_S = 15.0
 EXTRA_PATTERNS = [f"*{d}7" for d in range(10) if f"*{d}7" not in {p for p, _ in DEMO_WATCHLIST}]
 
 
-def _spread(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    a = np.array(values)
-    return {
-        "n": len(values),
-        "p50": round(float(np.percentile(a, 50)), 3),
-        "p95": round(float(np.percentile(a, 95)), 3),
-        "max": round(float(a.max()), 3),
-    }
-
-
 class AlertTimes:
     """Each alert's `created_at` and read id, from whichever path brought it first."""
 
@@ -82,33 +69,6 @@ class AlertTimes:
             key = str(alert["alert_id"])
             self.created.setdefault(key, datetime.fromisoformat(str(alert["created_at"])).timestamp())
             self.read_of.setdefault(key, str(alert["read_id"]))
-
-
-def _subscriber(
-    broker_port: int, username: str, password: str, arrivals: Arrivals, times: AlertTimes
-) -> mqtt.Client:
-    ready = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-demo-{uuid.uuid4().hex[:8]}")
-    client.username_pw_set(username, password)
-    client.on_connect = lambda c, *_: c.subscribe("anpr/alerts/#", qos=1)
-    client.on_subscribe = lambda *_: ready.set()
-
-    def on_message(_c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        now = time.time()
-        alert = json.loads(message.payload)
-        arrivals.add(arrivals.mqtt, str(alert["alert_id"]), now)
-        times.note(alert)
-
-    client.on_message = on_message
-    client.connect("127.0.0.1", broker_port)
-    client.loop_start()
-    if not ready.wait(15):
-        raise RuntimeError("MQTT subscriber not subscribed")
-    return client
-
-
-def _load1() -> float:
-    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,7 +103,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     services = Services(work / "logs", env)
     journal = JournalWatcher(work / "var" / "journal")
     subscriber: mqtt.Client | None = None
-    loads: list[float] = [_load1()]
+    loads: list[float] = [os.getloadavg()[0]]
     started = time.monotonic()
     try:
         # The demo's commands (anpr/demo.py `services`), on this run's ports.
@@ -171,7 +131,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             status, body = api.call("POST", "/api/v1/watchlist", admin, entry)
             if status != 201:
                 raise RuntimeError(f"watchlist {pattern}: {status} {body}")
-        subscriber = _subscriber(broker.port, broker.username, broker.password, arrivals, times)
+        subscriber = subscribe_alerts(broker, arrivals, f"bench-demo-{uuid.uuid4().hex[:8]}", times.note)
         journal.start()
         time.sleep(5)  # the indexer reloads the watchlist and subscriptions every 2 s
         startup_s = time.monotonic() - started
@@ -183,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             services.check_alive()
             if time.monotonic() >= next_report:
                 next_report += 60
-                loads.append(_load1())
+                loads.append(os.getloadavg()[0])
                 counts = (
                     f"{len(journal.reads)} reads, {len(arrivals.webhook)} webhooks, {len(arrivals.mqtt)} MQTT"
                 )
@@ -197,7 +157,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         journal.poll()
         health = camera_health(health_port)
         cpu = services.cpu_seconds()
-        loads.append(_load1())
+        loads.append(os.getloadavg()[0])
     finally:
         journal.stopped.set()
         if subscriber is not None:
@@ -234,11 +194,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "cameras_up": sum(c["state"] == "up" for c in health),
         "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
         "alerts_in_window": len(in_window),
-        "alert_to_webhook_s": _spread(web),
-        "alert_to_mqtt_s": _spread(mq),
-        "leave_to_alert_s": _spread([times.created[k] - left_at[times.read_of[k]] for k in matched]),
-        "leave_to_webhook_s": _spread(from_leave["webhook"]),
-        "leave_to_mqtt_s": _spread(from_leave["mqtt"]),
+        "alert_to_webhook_s": spread(web),
+        "alert_to_mqtt_s": spread(mq),
+        "leave_to_alert_s": spread([times.created[k] - left_at[times.read_of[k]] for k in matched]),
+        "leave_to_webhook_s": spread(from_leave["webhook"]),
+        "leave_to_mqtt_s": spread(from_leave["mqtt"]),
         "alerts_not_matched_to_a_pass": len(in_window) - len(matched),
         "per_alert": [  # wall times (Unix seconds), for checking the figures above
             {
