@@ -15,7 +15,18 @@ from monitor.rules import CameraRules
 from monitor.tracking import PersonTracker
 
 
-def evaluate_rules(seed: int = 1, minutes: float = 10.0, fps: float = 5.0, miss: float = 0.08) -> dict:
+def _pixels_per_metre(cam, foot: tuple[float, float]) -> float:
+    to_ground = cam.ground_matrix()
+    g = to_ground @ np.array([foot[0], foot[1], 1.0])
+    g = g[:2] / g[2]
+    to_image = np.linalg.inv(to_ground)
+    a, b = to_image @ np.array([g[0], g[1], 1.0]), to_image @ np.array([g[0] + 1.0, g[1], 1.0])
+    return float(np.hypot(*(a[:2] / a[2] - b[:2] / b[2])))
+
+
+def evaluate_rules(
+    seed: int = 1, minutes: float = 10.0, fps: float = 5.0, miss: float = 0.08, overlap_m: float = 0.0
+) -> dict:
     cam = sim.camera(fps=fps)
     people = sim.make_walkers(seed, minutes)
     times = np.arange(int(minutes * 60 * fps)) / fps
@@ -30,16 +41,22 @@ def evaluate_rules(seed: int = 1, minutes: float = 10.0, fps: float = 5.0, miss:
     for frame in sim.frames(people, cam, fps, minutes, seed, miss=miss):
         for event in rules.update(frame.t, tracker.update(frame.persons)):
             events.append(event)
-            nearest = min(
-                frame.truth.items(),
-                key=lambda item: np.hypot(item[1][0] - event.foot[0], item[1][1] - event.foot[1]),
-                default=None,
-            )
+            distance = {
+                walker: float(np.hypot(foot[0] - event.foot[0], foot[1] - event.foot[1]))
+                for walker, foot in frame.truth.items()
+            }
+            # The nearest walker, and any other standing as near within `overlap_m` on the ground:
+            # people that close overlap in the image, and no position tells which one the event is.
+            nearest = min(distance.values(), default=0.0)
+            near = {
+                w
+                for w, d in distance.items()
+                if d <= nearest + overlap_m * _pixels_per_metre(cam, event.foot)
+            }
             candidates = [
                 ep
                 for ep in truth
-                if nearest is not None
-                and ep.walker == nearest[0]
+                if ep.walker in near
                 and ep.kind == event.kind
                 and ep.zone == event.zone
                 and ep.due - 1.0 <= event.at <= ep.end + 3.0

@@ -1,9 +1,15 @@
-"""Crowd count from a density head on the person detector's neck features.
+"""Crowd count from a density head on the person detector's own outputs.
 
 Dense far crowds (elevated street views, 10–20 px heads) defeat a box detector: it finds the near
-people only. The density head reads the P3/P4 features the detector computes anyway and predicts,
-for every 16-px cell, how many heads it holds: a linear map (193 numbers, ridge-fitted on the
-tuning half of the street photos by `training/people/density.py`), clipped at zero, summed.
+people only. The density head reads, for every 16-px cell of the network input, what the detector
+computes anyway — the P3 (2×2-pooled) and P4 neck features and the person scores of its three
+heads (objectness × class, per anchor; P3 max-pooled, P5 spread over its four cells), 210 numbers
+— and predicts how many heads the cell holds with a small MLP (210 → 64 ReLU → 1, clipped at
+zero), fitted on the tuning half of a scene's real crowd photos by `training/people/density.py`.
+The per-cell counts are summed and calibrated (count ≈ a·sum + b, fitted on the same half).
+
+Heads: `density_head.npz` (street views, ShanghaiTech B, read at 2048: a 1024-px frame is
+doubled so 10-px heads are 20 px to the network) and `density_head_mall.npz` (indoor mall CCTV).
 """
 
 from __future__ import annotations
@@ -14,31 +20,84 @@ import cv2
 import numpy as np
 
 from monitor.people.detector import PersonDetector
-from monitor.people.types import PersonDetectorUnavailable
+from monitor.people.types import Person, PersonDetectorUnavailable
 
 HEAD_FILE = "density_head.npz"
+MALL_HEAD_FILE = "density_head_mall.npz"
+CELL = 16  # network-input pixels per density cell (the P4 stride)
+# Head boxes (`DensityCounter.head_boxes`): a head is where the density over 3×3 cells reaches
+# HEAD_MASS; its box is a person of the height the frame's own boxes have at that row, HEAD_WIDTH
+# of it wide, the head HEAD_TOP of it below the top. Chosen on the mall tuning half (boxes at
+# score 0.3): the share of heads in a box and of boxes holding a head, the smaller of the two.
+HEAD_MASS, HEAD_WIDTH, HEAD_TOP = 0.4, 0.6, 0.2
+
+
+def _pool(a: np.ndarray, reduce) -> np.ndarray:
+    c, h, w = a.shape
+    return reduce(a[:, : h // 2 * 2, : w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2), axis=(2, 4))
+
+
+def _person_scores(raw: np.ndarray) -> np.ndarray:
+    """One head map (3·85 × H × W) → σ(objectness) and σ(P(person)) of its three anchors (6 × H × W)."""
+    maps = raw.reshape(3, 85, *raw.shape[1:])[:, [4, 5]].reshape(6, *raw.shape[1:])
+    return 1 / (1 + np.exp(-maps.astype(np.float32)))
+
+
+def cell_features(outputs: dict[str, np.ndarray]) -> np.ndarray:
+    """The detector's outputs for one image (batch item 0) → 210 features per 16-px cell (C × H × W)."""
+    f3, f4 = outputs["f3"][0].astype(np.float32), outputs["f4"][0].astype(np.float32)
+    h, w = f4.shape[1:]
+    p5 = np.repeat(np.repeat(_person_scores(outputs["p5"][0]), 2, 1), 2, 2)[:, :h, :w]
+    parts = [
+        _pool(f3, np.mean),
+        f4,
+        _pool(_person_scores(outputs["p3"][0]), np.max),
+        _person_scores(outputs["p4"][0]),
+        p5,
+    ]
+    return np.concatenate(parts)
 
 
 class DensityCounter:
-    def __init__(self, detector: PersonDetector, model_dir: Path) -> None:
-        path = Path(model_dir) / HEAD_FILE
+    def __init__(self, detector: PersonDetector, model_dir: Path, head: str = HEAD_FILE) -> None:
+        path = Path(model_dir) / head
         if not path.is_file():
             raise PersonDetectorUnavailable(f"density head not found: {path}")
-        head = np.load(path)
-        self.weights, self.bias = head["weights"].astype(np.float32), float(head["bias"])
-        self.scale, self.offset = float(head["scale"]), float(head["offset"])  # calibration
-        self.input_size = int(head["input_size"])
+        with np.load(path) as data:
+            self.params = {k: data[k].astype(np.float32) for k in ("mean", "std", "w1", "b1", "w2", "b2")}
+            self.scale, self.offset = float(data["scale"]), float(data["offset"])  # count calibration
+            self.input_size = int(data["input_size"])
         self.detector = detector
 
-    def density_map(self, frame: np.ndarray) -> np.ndarray:
-        """Heads per 16-px cell of the network input (H/16 × W/16)."""
+    def features(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        """Per-cell features of the whole frame at the head's input size, and the frame → input scale."""
         size, self.detector.input_size = self.detector.input_size, self.input_size
         try:
-            features = self.detector.neck_features(frame)
+            canvas, scale = self.detector._canvas(frame)
         finally:
             self.detector.input_size = size
-        cells = np.tensordot(self.weights, features.astype(np.float32), axes=(0, 0)) + self.bias
-        return np.maximum(cells, 0)
+        batch = np.ascontiguousarray(canvas[None, ..., ::-1].transpose(0, 3, 1, 2), np.float32) / 255.0
+        names = ["p3", "p4", "p5", "f3", "f4"]
+        outputs = dict(
+            zip(names, self.detector.session.run(names, {self.detector.input_name: batch}), strict=True)
+        )
+        return cell_features(outputs), scale
+
+    def cells(self, features: np.ndarray) -> np.ndarray:
+        """Per-cell features (C × H × W) → heads per cell (H × W), before calibration."""
+        p = self.params
+        x = (features.reshape(len(features), -1).T - p["mean"]) / p["std"]
+        hidden = np.maximum(x @ p["w1"] + p["b1"], 0)
+        return np.maximum(hidden @ p["w2"] + p["b2"], 0).reshape(features.shape[1:])
+
+    def density_map(self, frame: np.ndarray) -> np.ndarray:
+        """Heads per 16-px cell of the network input over the frame (the grey padding is zeroed)."""
+        features, scale = self.features(frame)
+        cells = self.cells(features)
+        rows = int(np.ceil(frame.shape[0] * scale / CELL))
+        cols = int(np.ceil(frame.shape[1] * scale / CELL))
+        cells[rows:], cells[:, cols:] = 0, 0
+        return cells
 
     def count(self, frame: np.ndarray) -> float:
         return max(0.0, self.scale * float(self.density_map(frame).sum()) + self.offset)
@@ -50,7 +109,7 @@ class DensityCounter:
         whole frame (the calibration's offset shared out by the zone's share of the cells)."""
         cells = self.density_map(frame)
         rows, cols = cells.shape
-        to_frame = 16 * max(frame.shape[:2]) / self.input_size
+        to_frame = CELL * max(frame.shape[:2]) / self.input_size
         ys, xs = np.mgrid[0:rows, 0:cols]
         centres = np.c_[(xs.ravel() + 0.5) * to_frame, (ys.ravel() + 0.5) * to_frame]
         visible = (centres[:, 0] < frame.shape[1]) & (centres[:, 1] < frame.shape[0])
@@ -63,3 +122,53 @@ class DensityCounter:
             share = inside.sum() / max(1, visible.sum())
             counts[name] = max(0.0, self.scale * float(cells.ravel()[inside].sum()) + self.offset * share)
         return counts
+
+    def head_boxes(self, frame: np.ndarray, persons: list[Person]) -> list[Person]:
+        """Persons the box detector missed (hidden behind others, or far and small) but whose
+        heads the density head sees: a box for each head outside every detected box. Score: the
+        density's mass at the head (≤ 1)."""
+        boxes = np.array([p.box for p in persons], np.float64).reshape(-1, 4)
+        height = _height_by_row(boxes)
+        if height is None:
+            return []
+        features, scale = self.features(frame)
+        cells = self.cells(features)
+        cells[int(np.ceil(frame.shape[0] * scale / CELL)) :] = 0
+        cells[:, int(np.ceil(frame.shape[1] * scale / CELL)) :] = 0
+        cells = cells.astype(np.float32)
+        to_frame = CELL / scale
+        added: list[Person] = []
+        for _ in range(int(cells.sum() / HEAD_MASS) + 1):
+            mass = cv2.boxFilter(cells, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+            row, col = np.unravel_index(int(np.argmax(mass)), mass.shape)
+            if mass[row, col] < HEAD_MASS:
+                break
+            r0, c0 = max(0, row - 1), max(0, col - 1)
+            patch = cells[r0 : row + 2, c0 : col + 2]
+            total = float(patch.sum())
+            ys, xs = np.mgrid[r0 : r0 + patch.shape[0], c0 : c0 + patch.shape[1]]
+            x = float(((xs + 0.5) * patch).sum() / total * to_frame)
+            y = float(((ys + 0.5) * patch).sum() / total * to_frame)
+            cells[r0 : row + 2, c0 : col + 2] = np.maximum(0, patch - patch / total * min(1.0, total))
+            inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+            if inside.any():  # that head is in a person box already
+                continue
+            h = height(y)
+            box = (x - HEAD_WIDTH * h / 2, y - HEAD_TOP * h, x + HEAD_WIDTH * h / 2, y + (1 - HEAD_TOP) * h)
+            added.append(Person(box, min(1.0, total)))
+            boxes = np.vstack([boxes, box])
+        return added
+
+
+def _height_by_row(boxes: np.ndarray):
+    """A person's height in pixels at an image row, from the frame's own boxes (perspective:
+    height linear in the row of the box top); None without any box to go by."""
+    if not len(boxes):
+        return None
+    heights = boxes[:, 3] - boxes[:, 1]
+    floor = float(np.percentile(heights, 10))
+    if len(boxes) < 4 or np.ptp(boxes[:, 1]) < 1:
+        median = float(np.median(heights))
+        return lambda y: median
+    slope, intercept = np.polyfit(boxes[:, 1], heights, 1)
+    return lambda y: max(floor, float(slope * y + intercept))
