@@ -97,6 +97,35 @@ def test_anpr_people_prints_one_json_line_per_image(labels, tmp_path: Path) -> N
     assert "error" in lines[1] and "error" in lines[2]
 
 
+def test_anpr_people_head_boxes_box_more_of_the_heads_in_the_same_format(labels) -> None:
+    mall = sorted(f for f in labels if labels[f]["set"] == "mall")[-3]
+    points = np.asarray(labels[mall]["points"], np.float64)
+    found = {}
+    for extra in ([], ["--head-boxes", "density_head_mall.npz"]):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "anpr",
+                "people",
+                str(PEOPLE / "images" / mall),
+                "--min-score",
+                "0.3",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=PROJECT_ROOT,
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = [json.loads(text) for text in result.stdout.splitlines()]
+        assert set(line) == {"image", "count", "persons"} and line["count"] == len(line["persons"])
+        boxes = np.array([p["box"] for p in line["persons"]], np.float64)
+        found[bool(extra)] = (line["count"], _heads_inside(boxes, points).any(0).mean())
+    assert found[True][0] > found[False][0] and found[True][1] > found[False][1] + 0.05, found
+
+
 def test_the_density_head_counts_dense_street_crowds_the_boxes_miss(labels, detector) -> None:
     from monitor.people.density import DensityCounter
 
