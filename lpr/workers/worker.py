@@ -71,6 +71,21 @@ class _RecentRead:
     plate: str
     plates: frozenset[str]  # the plate and its alternatives
     last_seen: datetime
+    last_box: tuple[float, float, float, float] | None = None
+
+
+# A track that starts within this long after a read's last sighting, in the same lane (centres
+# within 1.5 plate widths across), is the rest of that vehicle whatever it reads: at a few
+# detector frames a second a misread sighting can break a track, and the two halves' readings
+# need not agree. A following vehicle is in view before the one ahead leaves (tracks overlap),
+# so it is never taken for a fragment; a vehicle in the next lane is further across.
+FRAGMENT_GAP_S = 0.8
+FRAGMENT_LANE_WIDTHS = 1.5
+
+
+def _same_lane(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    width = max(a[2] - a[0], b[2] - b[0])
+    return abs((a[0] + a[2]) - (b[0] + b[2])) / 2 <= FRAGMENT_LANE_WIDTHS * width
 
 
 @dataclass
@@ -85,14 +100,24 @@ class _CameraState:
 
 
 def _is_repeat(state: _CameraState, plate: str, alternatives: frozenset[str], first_seen: datetime,
-               last_seen: datetime, window_s: float) -> bool:  # fmt: skip
+               last_seen: datetime, window_s: float,
+               first_box: tuple[float, float, float, float] | None = None) -> bool:  # fmt: skip
     """The same vehicle read again at the same camera moments later: a track that broke up
     (occlusion, a missed detection) or a car waiting at a light. No car passes one camera twice
     within the window, so the later read is a repeat, not a second pass (the usual "duplicate
     read suppression" of ANPR products)."""
     for recent in state.recent:
-        if (first_seen - recent.last_seen).total_seconds() > window_s:
+        gap = (first_seen - recent.last_seen).total_seconds()
+        if gap > window_s:
             continue
+        if (
+            0 <= gap <= FRAGMENT_GAP_S
+            and recent.last_box
+            and first_box
+            and _same_lane(recent.last_box, first_box)
+        ):
+            recent.last_seen, recent.last_box = max(recent.last_seen, last_seen), None
+            return True  # the rest of a broken track (see FRAGMENT_GAP_S)
         same = plate in recent.plates or recent.plate in alternatives
         if same or readings_agree(plate, recent.plate):
             recent.last_seen = max(recent.last_seen, last_seen)  # still there: keep suppressing
@@ -243,10 +268,11 @@ class PlateWorker:
                 continue
             alternatives = frozenset(p for p, _ in result.alternatives)
             if _is_repeat(state, result.plate, alternatives, track.first_seen, track.last_seen,
-                          self.repeat_window_s):  # fmt: skip
+                          self.repeat_window_s, track.observations[0].box):  # fmt: skip
                 state.health.repeats_suppressed += 1
                 continue
-            state.recent.append(_RecentRead(result.plate, alternatives | {result.plate}, track.last_seen))
+            state.recent.append(_RecentRead(result.plate, alternatives | {result.plate}, track.last_seen,
+                                            track.observations[-1].box))  # fmt: skip
             camera = state.camera
             read_id = make_read_id(camera.id, track.first_seen, track.key)
             crop_ref = frame_ref = None

@@ -102,3 +102,28 @@ def test_a_plate_cut_by_the_picture_edge_does_not_vote_or_make_a_read(tmp_path: 
     # The vehicle in view, its track ends, then its cut-off plate at the bottom edge is misread.
     drive(worker, [1] * 6 + [0] * 6 + [4] * 2 + [0] * 6)
     assert [r.plate for r in journal.reads] == ["02버1183"]
+
+
+class LaneReader(ScriptedReader):
+    """Code 1, 2: one plate misread two ways at x 40–60 (a track broken in two); code 3: a plate
+    in the next lane (x 110–130); all small boxes, so the frames' 160 px hold two lanes."""
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FakePlate]]:
+        boxes = {1: (40.0, 20.0, 60.0, 27.0), 2: (40.0, 60.0, 60.0, 67.0), 3: (110.0, 60.0, 130.0, 67.0)}
+        return [
+            [FakePlate(self.plates[code], box=boxes[code])] if (code := int(f[0, 0, 0])) in boxes else []
+            for f in frames
+        ]
+
+
+def test_the_rest_of_a_broken_track_in_the_same_lane_is_no_second_read_but_the_next_lane_is(
+    tmp_path: Path,
+) -> None:
+    journal = ListJournal()
+    plates: list[str | None] = [None, "12가3456", "72나8450", "34나5678"]
+    worker = PlateWorker([CAMERA], LaneReader(plates), journal, tmp_path, repeat_window_s=10)
+    # At 4 fps: the first half, two frames without it (its track ends), the second half reading
+    # otherwise 0.75 s after the first's last sighting, gone; as long after, a car in the next lane.
+    drive(worker, [1] * 4 + [0] * 2 + [2] * 3 + [0] * 2 + [3] * 3 + [0] * 8)
+    assert [r.plate for r in journal.reads] == ["12가3456", "34나5678"]
+    assert worker.states["C01"].health.repeats_suppressed == 1
