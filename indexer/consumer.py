@@ -54,6 +54,8 @@ class _InFlight:
     reads: int
     alerts: list[dict[str, Any]]
     future: Future[None]
+    # Keys of the batch's records set aside (now or on an earlier attempt): let go at its commit.
+    set_aside: set[bytes]
 
 
 class ReadIndexer:
@@ -116,18 +118,20 @@ class ReadIndexer:
         self.refresh_watchlist()
         start = self._in_flight.batch.end if self._in_flight else None
         batch = self.reader.read_batch(self.batch_size, self.max_wait_s, start=start)
-        reads = self._valid_reads(batch)
+        with self._quarantine_lock:
+            self.stats.quarantined += batch.quarantined  # journal lines the reader set aside
+        set_aside: set[bytes] = set()
+        reads = self._valid_reads(batch, set_aside)
         alerts = [alert_document(read, match) for read in reads for match in self.watchlist.match(read)]
         actions = [read_action(read, self.prefix) for read in reads]
         committed = self._settle()
         if committed is None:
             return 0  # the batch in flight failed: `batch` was read past it, so drop it too
         if batch.records:
-            future = self._pool.submit(self._send, actions, alerts)
-            self._in_flight = _InFlight(batch, len(reads), alerts, future)
+            future = self._pool.submit(self._send, actions, alerts, set_aside)
+            self._in_flight = _InFlight(batch, len(reads), alerts, future, set_aside)
         elif batch.quarantined:
             self.reader.commit(batch)
-            self.stats.quarantined += batch.quarantined
         return committed
 
     def submit_in_order(self, fn: Callable[[], None]) -> Future[None]:
@@ -145,23 +149,27 @@ class ReadIndexer:
         self.drain()
         self._pool.shutdown(wait=True)
 
-    def _valid_reads(self, batch: Batch) -> list[PlateRead]:
+    def _valid_reads(self, batch: Batch, set_aside: set[bytes]) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for record in batch.records:
             try:
                 reads.append(PlateRead.model_validate(record))
             except ValidationError as exc:
                 reason = f"not a valid read: {exc.errors()[0]['msg']}"
-                batch.quarantined += self._quarantine(orjson.dumps(record), reason)
+                batch.quarantined += self._quarantine(orjson.dumps(record), reason, set_aside)
         return reads
 
-    def _quarantine(self, line: bytes, reason: str) -> int:
+    def _quarantine(self, line: bytes, reason: str, set_aside: set[bytes]) -> int:
+        """Set a record aside once, although a failed batch is read again; counted when written
+        (a retry sets nothing aside again, so counting at the commit missed it)."""
+        key = hashlib.blake2b(line, digest_size=16).digest()
         with self._quarantine_lock:
-            key = hashlib.blake2b(line, digest_size=16).digest()
+            set_aside.add(key)
             if key in self._quarantined_keys:
                 return 0
             self._quarantined_keys.add(key)
             self.reader.quarantine(line, reason)
+            self.stats.quarantined += 1
             return 1
 
     def _settle(self) -> int | None:
@@ -181,12 +189,15 @@ class ReadIndexer:
             return None  # position not committed: the batch is read again
         self._backoff = 0.5
         self.reader.commit(in_flight.batch)
+        # Never read again: what a retry of this batch needed is let go (the indexer runs for months).
+        with self._quarantine_lock:
+            self._quarantined_keys -= in_flight.set_aside
+        self._announced_alerts.difference_update(a["alert_id"] for a in in_flight.alerts)
         self.stats.indexed += in_flight.reads
         self.stats.alerts += len(in_flight.alerts)
-        self.stats.quarantined += in_flight.batch.quarantined
         return in_flight.reads
 
-    def _send(self, actions: list[IndexAction], alerts: list[dict[str, Any]]) -> None:
+    def _send(self, actions: list[IndexAction], alerts: list[dict[str, Any]], set_aside: set[bytes]) -> None:
         # The outbox first: webhooks and MQTT need not wait for the read bulk and the alert's
         # refresh. Everything here precedes the journal commit, so a failure anywhere replays all.
         if alerts and self.on_alerts is not None:
@@ -194,7 +205,7 @@ class ReadIndexer:
         # Per-document rejections (mapping errors) would repeat forever: quarantine them.
         for failure in bulk_index(self.client, actions):
             reason = f"rejected by Elasticsearch ({failure.status}): {failure.error}"
-            self.stats.quarantined += self._quarantine(orjson.dumps(failure.action.source), reason)
+            self._quarantine(orjson.dumps(failure.action.source), reason, set_aside)
         write_alerts(self.client, self.prefix, alerts)
 
     def _announce_locally(self, alerts: list[dict[str, Any]]) -> None:

@@ -133,3 +133,32 @@ def test_a_retried_batch_quarantines_its_malformed_record_once(prefix: str, tmp_
     assert failing.stats.failed_attempts == 2
     lines = (tmp_path / "quarantine.jsonl").read_text().splitlines()
     assert len(lines) == 1 and "not a valid read" in lines[0]
+
+
+def test_after_an_outage_the_set_aside_record_is_counted_and_retry_memory_let_go(
+    es_client: Elasticsearch, prefix: str, tmp_path: Path
+) -> None:
+    """The indexer runs for months: what it keeps for a retry (records set aside, alerts said in
+    the log) goes once the batch is committed; a record set aside on a failed attempt counts."""
+    es_client.index(index=watchlist_index(prefix), id="w-outage", refresh=True, document={
+        "id": "w-outage", "plate": "77가0001", "reason": "stolen", "priority": "high"})  # fmt: skip
+    journal = ReadJournal(tmp_path)
+    journal.append({"read_id": "bad", "plate": "not a plate"})
+    reads = make_reads(3)
+    reads[2] = reads[2].model_copy(update={"plate": "77가0001"})
+    journal.append_many(reads)
+    indexer = ReadIndexer(es_client, JournalReader(tmp_path), prefix, max_wait_s=0)
+    indexer.refresh_watchlist(force=True)  # the watchlist it keeps matching with while ES is down
+    down = make_client(load_settings(elasticsearch={"url": "http://127.0.0.1:9", "password": "x"}),
+                       max_retries=0, request_timeout=1)  # fmt: skip
+    indexer.client, indexer._backoff = down, 0.01
+    for _ in range(2):  # send, fail
+        indexer.step()
+    assert indexer.stats.failed_attempts == 1
+    assert indexer._quarantined_keys and indexer._announced_alerts  # kept for the retry
+    indexer.client = es_client
+    for _ in range(3):  # send again, commit
+        indexer.step()
+    assert indexer.stats.indexed == 3 and indexer.stats.alerts == 1
+    assert indexer.stats.quarantined == 1
+    assert indexer._quarantined_keys == set() and indexer._announced_alerts == set()
