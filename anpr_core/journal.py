@@ -220,6 +220,10 @@ class JournalReader:
             os.fsync(f.fileno())
         tmp.replace(self.position_file)
         _fsync_directory(self.directory)
+        # Lines behind the committed position are never read again: forget them (a reader lives
+        # as long as its consumer, months for the indexer).
+        done = (batch.end.segment, batch.end.offset)
+        self._set_aside_at = {at for at in self._set_aside_at if at > done}
 
     def lag_bytes(self) -> int:
         position = self.position()

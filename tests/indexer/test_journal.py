@@ -93,3 +93,26 @@ def test_a_bad_record_in_an_uncommitted_batch_is_quarantined_once(tmp_path: Path
     assert (first.quarantined, again.quarantined) == (1, 0)
     assert [r["n"] for r in again.records] == [1]
     assert len(reader.quarantine_file.read_text().splitlines()) == 1
+
+
+def test_what_was_set_aside_is_forgotten_once_committed_past(tmp_path: Path) -> None:
+    """A reader lives as long as the indexer: it remembers a bad line only until the committed
+    position has passed it (it is never read again), not for the life of the process."""
+    journal = ReadJournal(tmp_path)
+    journal.append({"n": 1})
+    segment = next(tmp_path.glob("seg-*.jsonl"))
+    with open(segment, "ab") as f:
+        f.write(b"deadbeef {}\n")
+    reader = JournalReader(tmp_path)
+    first = reader.read_batch(max_records=1, max_wait_s=0)  # {"n": 1}: the bad line not reached
+    reader.commit(first)
+    bad = reader.read_batch(max_wait_s=0)
+    assert bad.quarantined == 1 and len(reader._set_aside_at) == 1
+    journal.append({"n": 2})
+    with open(segment, "ab") as f:
+        f.write(b"deadbeef {}\n")  # a second bad line, after the first, not yet committed past
+    ahead = reader.read_batch(max_wait_s=0)
+    reader.commit(bad)
+    assert len(reader._set_aside_at) == 1  # the one ahead of the position is still needed
+    reader.commit(ahead)
+    assert reader._set_aside_at == set()
