@@ -23,7 +23,8 @@ from anpr.broker import LocalBroker, start_broker
 from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.settings import Settings, load_settings
 from search_api.app import create_app
-from search_api.users import DEMO_PASSWORD, seed_demo_users
+from search_api.users import seed_demo_users
+from tests.logins import demo_tokens
 
 SECRET = "s3cret-for-the-112-centre"
 CAMERAS = {"cam-01": {"id": "cam-01", "name": "온양온천역", "lat": 36.78, "lon": 127.00},
@@ -182,13 +183,7 @@ def dl_app(dl_settings: Settings, es_client: Elasticsearch) -> Iterator[Flask]:
 
 @pytest.fixture(scope="session")
 def dl_tokens(dl_app: Flask) -> dict[str, str]:
-    out = {}
-    with dl_app.test_client() as client:
-        for role in ("operator", "investigator", "analyst", "admin"):
-            response = client.post("/api/v1/auth/login", json={"username": role, "password": DEMO_PASSWORD})
-            assert response.status_code == 200, response.get_json()
-            out[role] = response.get_json()["token"]
-    return out
+    return demo_tokens(dl_app)
 
 
 def bearer(tokens: dict[str, str], role: str) -> dict[str, str]:

@@ -18,7 +18,8 @@ from anpr_core.elastic.mappings import ensure_read_index
 from anpr_core.settings import Settings
 from search_api.app import create_app
 from search_api.context import Services
-from search_api.users import DEMO_PASSWORD, seed_demo_users
+from search_api.users import seed_demo_users
+from tests.logins import demo_tokens
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 CAMERAS: dict[str, dict[str, Any]] = {
@@ -93,15 +94,7 @@ def client(api_app: Flask) -> Iterator[FlaskClient]:
 
 @pytest.fixture(scope="session")
 def tokens(api_app: Flask) -> dict[str, str]:
-    out = {}
-    with api_app.test_client() as test_client:
-        for role in ("operator", "investigator", "analyst", "admin"):
-            response = test_client.post(
-                "/api/v1/auth/login", json={"username": role, "password": DEMO_PASSWORD}
-            )
-            assert response.status_code == 200, response.get_json()
-            out[role] = response.get_json()["token"]
-    return out
+    return demo_tokens(api_app)
 
 
 def auth(tokens: dict[str, str], role: str) -> dict[str, str]:

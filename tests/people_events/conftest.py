@@ -24,9 +24,10 @@ from monitor.analytics import CameraAnalytics, Zone
 from monitor.rules import PeopleEvent
 from monitor.service import EventLog
 from search_api.app import create_app
-from search_api.users import DEMO_PASSWORD, seed_demo_users
+from search_api.users import seed_demo_users
 from tests.alerts_delivery.conftest import free_port
 from tests.conftest import SHARED_DATA
+from tests.logins import demo_tokens
 
 MALL_FRAME = SHARED_DATA / "people" / "images" / "q0001.jpg"
 CAMERA = CameraAnalytics(
@@ -92,13 +93,7 @@ def pe_app(pe_settings: Settings, es_client: Elasticsearch) -> Iterator[Flask]:
 
 @pytest.fixture(scope="session")
 def pe_tokens(pe_app: Flask) -> dict[str, str]:
-    out = {}
-    with pe_app.test_client() as client:
-        for role in ("operator", "investigator", "analyst", "admin"):
-            response = client.post("/api/v1/auth/login", json={"username": role, "password": DEMO_PASSWORD})
-            assert response.status_code == 200, response.get_json()
-            out[role] = response.get_json()["token"]
-    return out
+    return demo_tokens(pe_app)
 
 
 @pytest.fixture(scope="session")
