@@ -144,8 +144,8 @@ class VisionSettings(_Section):
     detector_min_score: float = Field(default=0.5, gt=0, lt=1)
     # `lpr read`, the public evaluation interface: the fp32 models at this detector input.
     read_input_size: int = Field(default=512, ge=160, le=1280, multiple_of=32)
-    # ... plus a second pass at this input for far plates (narrower than 5 % of the frame), never
-    # above the frame's own size; 0 turns it off (held-out far CCTV recall 0.34 -> 0.78).
+    # ... plus a second pass at this input for far plates (narrower than 5 % of the frame; a small
+    # frame enlarged at most 2.5×); 0 turns it off (held-out far CCTV recall 0.34 -> 0.78).
     read_far_input_size: int = Field(default=1280, ge=0, le=2560, multiple_of=32)
     # The camera workers' models: int8 (static quantisation of the convolutions, ~1.5–2× faster
     # on a CPU, same accuracy on held-out real data) or fp32. `lpr read` always uses fp32.

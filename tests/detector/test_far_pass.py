@@ -18,10 +18,11 @@ SCENES = SHARED_DATA / "scenes"
 needs_scenes = pytest.mark.skipif(not (SCENES / "labels.json").is_file(), reason="../shared/data is absent")
 
 
-def test_the_far_pass_runs_only_where_it_magnifies_and_never_upsamples() -> None:
+def test_the_far_pass_enlarges_small_frames_at_most_two_and_a_half_times() -> None:
     assert far_pass_size((1080, 1920), 512, 1280) == 1280
-    assert far_pass_size((480, 700), 512, 1280) == 704  # the frame's own long side, stride-rounded
-    assert far_pass_size((360, 500), 512, 1280) == 0  # no larger than the main pass: no pass
+    assert far_pass_size((360, 640), 512, 1280) == 1280
+    assert far_pass_size((300, 300), 512, 1280) == 768  # 750 at most, stride-rounded
+    assert far_pass_size((120, 160), 512, 1280) == 0  # no larger than the main pass: no pass
     assert far_pass_size((1080, 1920), 512, 0) == 0  # switched off
 
 
