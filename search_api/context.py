@@ -46,6 +46,18 @@ def set_result_count(count: int) -> None:
     g.result_count = count
 
 
+@dataclass(frozen=True)
+class AuditPurpose:
+    purpose: str
+    case_number: str | None = None
+
+
+def set_audit_purpose(purpose: str, case_number: str | None = None) -> None:
+    """The purpose (and case) this request's audit record states, where the endpoint fixes it
+    instead of the caller's `purpose`/`case_number` parameters (an alert's images, a snapshot)."""
+    g.access = AuditPurpose(purpose, case_number)
+
+
 def set_audit_change(**change: Any) -> None:
     """What this administrative write changed, recorded in its audit record (`change`)."""
     g.audit_change = change

@@ -11,14 +11,13 @@ Every view is audited like any other request, with the alert's case number and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from elasticsearch import NotFoundError
-from flask import Blueprint, Response, g, send_file
+from flask import Blueprint, Response, send_file
 
 from anpr_core.elastic.indices import alerts_index
-from search_api.context import services, set_result_count
+from search_api.context import services, set_audit_purpose, set_result_count
 from search_api.errors import ApiError
 from search_api.registry import endpoint
 from search_api.roles import ALERT_HANDLERS
@@ -26,14 +25,6 @@ from search_api.roles import ALERT_HANDLERS
 bp = Blueprint("evidence", __name__, url_prefix="/api/v1")
 ALERT_ID = {"alert_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,80}$"}}
 PURPOSE = "alert confirmation"
-
-
-@dataclass(frozen=True)
-class _AlertAccess:
-    """What the audit record states as purpose and case for this view."""
-
-    purpose: str
-    case_number: str | None
 
 
 def crop_path(crop_ref: object, what: str = "crop") -> Path:
@@ -68,7 +59,7 @@ def _alert_image(alert_id: str, field: str, what: str) -> Response:
     except NotFoundError:
         raise ApiError(404, "not_found", "no such alert") from None
     source = alert["_source"]
-    g.access = _AlertAccess(PURPOSE, source.get("case_number"))
+    set_audit_purpose(PURPOSE, source.get("case_number"))
     path = crop_path(source.get(field), what)
     set_result_count(1)
     response = send_file(path, max_age=0)

@@ -16,17 +16,16 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
 from elasticsearch import NotFoundError
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, jsonify
 from pydantic import Field
 
 from anpr_core.elastic.indices import alerts_index, people_status_index
 from anpr_core.people_events import EventKind
-from search_api.context import services, set_result_count
+from search_api.context import services, set_audit_purpose, set_result_count
 from search_api.errors import ApiError
 from search_api.registry import endpoint
 from search_api.roles import ALERT_HANDLERS, PEOPLE_STATUS_READERS
@@ -39,14 +38,6 @@ KINDS: tuple[str, ...] = get_args(EventKind)
 # The monitor writes its status every round (≤ 1 s at 1 fps): older than this, the camera's
 # analytics have stopped and the page says so instead of showing an old count as live.
 STALE_S = 15.0
-
-
-@dataclass(frozen=True)
-class _SnapshotAccess:
-    """What the audit record states as purpose for a snapshot view."""
-
-    purpose: str
-    case_number: str | None = None
 
 
 class PeopleEventsQuery(Strict):
@@ -107,7 +98,7 @@ def list_events(q: PeopleEventsQuery) -> Response:
 )  # fmt: skip
 def snapshot(event_id: str) -> Response:
     ctx = services()
-    g.access = _SnapshotAccess(PURPOSE)
+    set_audit_purpose(PURPOSE)
     try:
         hit = ctx.es.get(index=alerts_index(ctx.prefix), id=event_id, source=["snapshot_jpeg", "kind"])
     except NotFoundError:
