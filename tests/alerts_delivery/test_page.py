@@ -6,8 +6,6 @@ subscribes, pauses and removes a webhook."""
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,50 +14,29 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
-from werkzeug.serving import make_server
 
 from anpr_core.elastic.indices import alerts_index, deliveries_index, webhooks_index
 from anpr_core.settings import Settings
 from indexer.outbox import DeliveryOutbox
 from indexer.webhooks import verify
-from search_api.users import DEMO_PASSWORD
 from tests.alerts_delivery.conftest import SECRET, Receiver, crop_file, free_port, wait_for
 from tests.alerts_delivery.helpers import a_read, clear_subscriptions, index_reads, subscribe, watch
+from tests.browser import chromium_page, log_in, needs_chromium, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def server(dl_app: Flask) -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    httpd = make_server("127.0.0.1", 0, dl_app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with served(dl_app) as url:
+        yield url
 
 
 @pytest.fixture()
 def page(server: str) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        statuses: list[tuple[int, str]] = []
-        page.on("response", lambda r: statuses.append((r.status, r.url)))
-        page.statuses = statuses
-        page.goto(server)
+    with chromium_page(server, timeout_ms=10_000) as page:
         yield page
-        browser.close()
-
-
-def log_in(page: Any, role: str) -> None:
-    page.fill("#login-form [name=username]", role)
-    page.fill("#login-form [name=password]", DEMO_PASSWORD)
-    page.click("#login-form button[type=submit]")
 
 
 def test_operator_sees_the_crop_of_the_hit_without_403_and_corrects_the_read(

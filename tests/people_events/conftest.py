@@ -4,8 +4,6 @@ receiver and a Mosquitto broker. Own index prefix, so nothing here reaches other
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,6 @@ import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 from flask import Flask
-from werkzeug.serving import make_server
 
 from anpr.broker import LocalBroker, start_broker
 from anpr_core.elastic.mappings import ensure_indices
@@ -26,6 +23,7 @@ from monitor.service import EventLog
 from search_api.app import create_app
 from search_api.users import seed_demo_users
 from tests.alerts_delivery.conftest import free_port
+from tests.browser import served
 from tests.conftest import SHARED_DATA
 from tests.logins import demo_tokens
 
@@ -98,11 +96,8 @@ def pe_tokens(pe_app: Flask) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def pe_server(pe_app: Flask) -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    httpd = make_server("127.0.0.1", 0, pe_app, threaded=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with served(pe_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,12 @@ from elasticsearch import Elasticsearch
 from anpr_core.elastic.indices import alerts_index, people_status_index
 from anpr_core.settings import Settings
 from indexer.people_events import PeopleEventShipper
-from search_api.users import DEMO_PASSWORD
+from tests.browser import chromium_page, needs_chromium
+from tests.browser import log_in as browser_log_in
 from tests.people_events.conftest import an_event, write_events
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+pytestmark = needs_chromium
 ZONES = [
     {
         "name": "shopfront",
@@ -36,22 +35,12 @@ ZONES = [
 
 @pytest.fixture()
 def page(pe_server: str) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_context().new_page()
-        page.set_default_timeout(15_000)
-        statuses: list[tuple[int, str]] = []
-        page.on("response", lambda r: statuses.append((r.status, r.url)))
-        page.statuses = statuses
-        page.goto(pe_server)
+    with chromium_page(pe_server, timeout_ms=15_000) as page:
         yield page
-        browser.close()
 
 
 def log_in(page: Any, role: str) -> None:
-    page.fill("#login-form [name=username]", role)
-    page.fill("#login-form [name=password]", DEMO_PASSWORD)
-    page.click("#login-form button[type=submit]")
+    browser_log_in(page, role)
     page.locator("#nav").wait_for()
     page.statuses.clear()  # the page's first /auth/me before the login answers 401, as it should
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +15,6 @@ from xml.etree import ElementTree
 
 import pytest
 from elasticsearch import Elasticsearch, helpers
-from werkzeug.serving import make_server
 
 from anpr.bench.seeding import sample_document
 from anpr_core.elastic.mappings import ensure_read_index
@@ -26,15 +23,11 @@ from anpr_core.settings import Settings
 from indexer.alerts import alert_document, write_alerts
 from indexer.watchlist_matcher import WatchlistIndex
 from search_api.app import create_app
-from search_api.users import DEMO_PASSWORD, seed_demo_users
+from search_api.users import seed_demo_users
+from tests.browser import ARGS, CHROMIUM, log_in, needs_chromium, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+pytestmark = needs_chromium
 TARGET = "38거1234"  # a plate no other suite uses: their exact counts stay theirs
 SEEN = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 ROUTE = [("C01", 0), ("C02", 3), ("C05", 9)]
@@ -69,13 +62,8 @@ def server(web_settings: Settings, es_client: Elasticsearch) -> Iterator[str]:
         index = ensure_read_index(es_client, es_settings.index_prefix, SEEN)
         actions.append({"_index": index, "_id": doc["read_id"], "_source": doc})
     helpers.bulk(es_client, actions, refresh="wait_for")
-    # Request lines would also come from SSE threads still open when pytest closes its output.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +82,6 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     page.goto(server)
     yield page
     context.close()
-
-
-def log_in(page, role: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    page.fill("#login-form [name=username]", role)
-    page.fill("#login-form [name=password]", password)
-    page.click("#login-form button[type=submit]")
 
 
 def simulate_watchlisted_read(es: Elasticsearch, prefix: str, plate: str) -> str:
