@@ -112,3 +112,24 @@ def test_simulated_walkers_intrusion_and_loitering_precision_recall_and_latency(
         assert report[kind]["episodes"] >= 3, report
         assert report[kind]["precision"] >= 0.95 and report[kind]["recall"] >= 0.95, report
         assert report[kind]["latency_p95_s"] <= 2.0, report
+
+
+def test_an_id_swap_at_a_loiterers_spot_does_not_alert_twice_but_a_neighbour_alerts() -> None:
+    camera = CameraAnalytics(id="P1", fps=5, zone=[Zone(name="lobby", polygon=SQUARE, loiter_s=10)])
+
+    def run(gap: float) -> list:
+        rules, events = CameraRules(camera), []
+        for i in range(150):  # 30 s
+            t = i / 5
+            tracks = []
+            if t < 16:  # id 1 stands from 0 s; from 12 s id 2 stands `gap` px beside it
+                tracks.append(TrackedPerson(1, _person(200, 200)))
+            else:  # at 16 s the tracker hands the spot to id 2 and id 1 walks off with the other
+                tracks.append(TrackedPerson(1, _person(200 + 20 * (t - 16) + gap, 200 + 30 * (t - 16))))
+            if t >= 12:
+                tracks.append(TrackedPerson(2, _person(200 + (gap if t < 16 else 0), 200)))
+            events += [e for e in rules.update(t, tracks) if e.kind == "loitering"]
+        return events
+
+    assert [e.track_id for e in run(gap=3)] == [1]  # one person at that spot as far as ids tell
+    assert [e.track_id for e in run(gap=40)] == [1, 2]  # 40 px (2/3 of a height) apart: two people
