@@ -5,6 +5,7 @@ own index prefix (so the alerts written here never reach the alert-board tests).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -184,6 +185,18 @@ def dl_app(dl_settings: Settings, es_client: Elasticsearch) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def dl_tokens(dl_app: Flask) -> dict[str, str]:
     return demo_tokens(dl_app)
+
+
+def indexer_env(settings: Settings, var: Path, broker: LocalBroker) -> dict[str, str]:
+    """The environment of an `anpr indexer` child on the test's prefix, var dir and broker, with
+    webhook retries in fractions of a second (the defaults wait minutes)."""
+    es = settings.elasticsearch
+    return {**os.environ, "PYTHONUNBUFFERED": "1",
+            "ANPR_ELASTICSEARCH__URL": str(es.url), "ANPR_ELASTICSEARCH__INDEX_PREFIX": settings.index_prefix,
+            "ANPR_ELASTICSEARCH__PASSWORD": es.password.get_secret_value() if es.password else "",
+            "ANPR_PATHS__VAR_DIR": str(var), "ANPR_WEBHOOKS__FIRST_RETRY_S": "0.3",
+            "ANPR_WEBHOOKS__MAX_RETRY_S": "1", "ANPR_WEBHOOKS__TIMEOUT_S": "1",
+            "ANPR_WEBHOOKS__POLL_S": "0.3", **broker.env()}  # fmt: skip
 
 
 def bearer(tokens: dict[str, str], role: str) -> dict[str, str]:

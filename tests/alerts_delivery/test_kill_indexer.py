@@ -4,7 +4,6 @@ and the MQTT message still arrive, once per alert id after the receiver's de-dup
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -14,7 +13,7 @@ from anpr.launcher import Process, anpr_command
 from anpr_core.journal import ReadJournal
 from anpr_core.settings import Settings
 from indexer.alerts import alert_id
-from tests.alerts_delivery.conftest import SECRET, Receiver, Subscriber, free_port, wait_for
+from tests.alerts_delivery.conftest import SECRET, Receiver, Subscriber, free_port, indexer_env, wait_for
 from tests.alerts_delivery.helpers import a_read, clear_subscriptions, deliveries_of, subscribe, watch
 
 
@@ -34,13 +33,7 @@ def test_kill_9_between_alert_and_delivery_still_delivers_once_per_alert(
     ReadJournal(var / "journal").append(read)
     expected = alert_id(read.read_id, entry["id"])
 
-    es = dl_settings.elasticsearch
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "ANPR_ELASTICSEARCH__URL": str(es.url), "ANPR_ELASTICSEARCH__INDEX_PREFIX": prefix,
-           "ANPR_ELASTICSEARCH__PASSWORD": es.password.get_secret_value() if es.password else "",
-           "ANPR_PATHS__VAR_DIR": str(var), "ANPR_WEBHOOKS__FIRST_RETRY_S": "0.3",
-           "ANPR_WEBHOOKS__MAX_RETRY_S": "1", "ANPR_WEBHOOKS__TIMEOUT_S": "1", "ANPR_WEBHOOKS__POLL_S": "0.3",
-           **broker.env()}  # fmt: skip
+    env = indexer_env(dl_settings, var, broker)
     indexer = Process("indexer", anpr_command("indexer", "--metrics-port", "0"), env=env, log_dir=tmp_path)
     indexer.start()
     subscriber = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import collections
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from anpr_core.people_events import events_dir, snapshots_dir
 from anpr_core.settings import Settings
 from indexer.outbox import DeliveryOutbox
 from indexer.people_events import PeopleEventShipper
-from tests.alerts_delivery.conftest import SECRET, Receiver, Subscriber, free_port, wait_for
+from tests.alerts_delivery.conftest import SECRET, Receiver, Subscriber, free_port, indexer_env, wait_for
 from tests.alerts_delivery.helpers import clear_subscriptions, subscribe
 from tests.people_events.conftest import an_event, write_events
 
@@ -150,13 +149,7 @@ def test_kill_9_of_the_indexer_while_events_arrive_loses_and_duplicates_nothing(
     var = tmp_path / "var"
     people = var / "people"
     ids = write_events(people, [an_event("intrusion", t) for t in range(10)])
-    es = pe_settings.elasticsearch
-    env = {**os.environ, "PYTHONUNBUFFERED": "1",
-           "ANPR_ELASTICSEARCH__URL": str(es.url), "ANPR_ELASTICSEARCH__INDEX_PREFIX": prefix,
-           "ANPR_ELASTICSEARCH__PASSWORD": es.password.get_secret_value() if es.password else "",
-           "ANPR_PATHS__VAR_DIR": str(var), "ANPR_WEBHOOKS__FIRST_RETRY_S": "0.3",
-           "ANPR_WEBHOOKS__MAX_RETRY_S": "1", "ANPR_WEBHOOKS__TIMEOUT_S": "1", "ANPR_WEBHOOKS__POLL_S": "0.3",
-           **pe_broker.env()}  # fmt: skip
+    env = indexer_env(pe_settings, var, pe_broker)
     indexer = Process("indexer", anpr_command("indexer", "--metrics-port", "0"), env=env, log_dir=tmp_path)
     indexer.start()
     try:
