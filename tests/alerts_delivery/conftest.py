@@ -154,6 +154,23 @@ def broker(tmp_path_factory: pytest.TempPathFactory, es_settings: Settings) -> I
     local.stop()
 
 
+def delivery_settings(
+    es_settings: Settings, es_client: Elasticsearch, prefix: str, var_dir: Path, max_attempts: int
+) -> Settings:
+    """The test node's settings on an index prefix and var dir of their own (indices made), with
+    webhook retries in fractions of a second (the defaults wait minutes)."""
+    es = es_settings.elasticsearch
+    settings = load_settings(
+        elasticsearch={"url": es.url, "password": es.password.get_secret_value() if es.password else "",
+                       "index_prefix": prefix},
+        paths={"var_dir": var_dir},
+        webhooks={"first_retry_s": 0.2, "max_retry_s": 1.0, "max_attempts": max_attempts, "timeout_s": 1.0,
+                  "poll_s": 0.3},
+    )  # fmt: skip
+    ensure_indices(es_client, settings.index_prefix)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def dl_settings(
     es_settings: Settings,
@@ -161,16 +178,8 @@ def dl_settings(
     test_index_prefix: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
-    es = es_settings.elasticsearch
-    settings = load_settings(
-        elasticsearch={"url": es.url, "password": es.password.get_secret_value() if es.password else "",
-                       "index_prefix": f"{test_index_prefix}-dl"},
-        paths={"var_dir": tmp_path_factory.mktemp("dl-var")},
-        webhooks={"first_retry_s": 0.2, "max_retry_s": 1.0, "max_attempts": 4, "timeout_s": 1.0,
-                  "poll_s": 0.3},
-    )  # fmt: skip
-    ensure_indices(es_client, settings.index_prefix)
-    return settings
+    var_dir = tmp_path_factory.mktemp("dl-var")
+    return delivery_settings(es_settings, es_client, f"{test_index_prefix}-dl", var_dir, max_attempts=4)
 
 
 @pytest.fixture(scope="session")

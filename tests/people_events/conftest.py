@@ -15,14 +15,13 @@ from elasticsearch import Elasticsearch
 from flask import Flask
 
 from anpr.broker import LocalBroker, start_broker
-from anpr_core.elastic.mappings import ensure_indices
-from anpr_core.settings import Settings, load_settings
+from anpr_core.settings import Settings
 from monitor.analytics import CameraAnalytics, Zone
 from monitor.rules import PeopleEvent
 from monitor.service import EventLog
 from search_api.app import create_app
 from search_api.users import seed_demo_users
-from tests.alerts_delivery.conftest import free_port
+from tests.alerts_delivery.conftest import delivery_settings, free_port
 from tests.browser import served
 from tests.conftest import SHARED_DATA
 from tests.logins import demo_tokens
@@ -69,16 +68,8 @@ def write_events(people_dir: Path, events: list[PeopleEvent]) -> list[str]:
 @pytest.fixture(scope="session")
 def pe_settings(es_settings: Settings, es_client: Elasticsearch, test_index_prefix: str,
                 tmp_path_factory: pytest.TempPathFactory) -> Settings:  # fmt: skip
-    es = es_settings.elasticsearch
-    settings = load_settings(
-        elasticsearch={"url": es.url, "password": es.password.get_secret_value() if es.password else "",
-                       "index_prefix": f"{test_index_prefix}-pe"},
-        paths={"var_dir": tmp_path_factory.mktemp("pe-var")},
-        webhooks={"first_retry_s": 0.2, "max_retry_s": 1.0, "max_attempts": 6, "timeout_s": 1.0,
-                  "poll_s": 0.3},
-    )  # fmt: skip
-    ensure_indices(es_client, settings.index_prefix)
-    return settings
+    var_dir = tmp_path_factory.mktemp("pe-var")
+    return delivery_settings(es_settings, es_client, f"{test_index_prefix}-pe", var_dir, max_attempts=6)
 
 
 @pytest.fixture(scope="session")
