@@ -42,7 +42,10 @@ def _url(value: str) -> str:
 class WebhookBody(Strict):
     url: str = Field(min_length=8, max_length=500, description="where alerts are POSTed")
     secret: str = Field(min_length=16, max_length=200, description="HMAC-SHA256 key (write-only)")
-    priorities: list[Priority] = Field(default_factory=list, description="only these priorities (empty: all)")
+    # Bounded: every alert is checked against every subscription's filters.
+    priorities: list[Priority] = Field(
+        default_factory=list, max_length=len(Priority), description="only these priorities (empty: all)"
+    )
     cameras: list[CameraId] = Field(
         default_factory=list, max_length=500, description="only these (empty: all)"
     )
@@ -55,7 +58,7 @@ class WebhookBody(Strict):
 class WebhookPatch(Strict):
     url: str | None = Field(default=None, min_length=8, max_length=500)
     secret: str | None = Field(default=None, min_length=16, max_length=200)
-    priorities: list[Priority] | None = None
+    priorities: list[Priority] | None = Field(default=None, max_length=len(Priority))
     cameras: list[CameraId] | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=300)
     active: bool | None = None

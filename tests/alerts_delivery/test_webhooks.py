@@ -223,3 +223,25 @@ def test_admin_manages_subscriptions_and_secrets_are_write_only(
         assert [h["id"] for h in listed] == [hook["id"]] and "secret" not in listed[0]
         assert client.delete(f"/api/v1/webhooks/{hook['id']}", headers=admin).status_code == 204
         assert client.get("/api/v1/webhooks", headers=admin).get_json()["webhooks"] == []
+
+
+def test_a_subscription_lists_at_most_the_three_priorities(
+    dl_app: Flask, dl_tokens: dict[str, str], es_client: Elasticsearch, dl_settings: Settings
+) -> None:
+    """Every alert is checked against every subscription's filters: a list of a million "high"
+    (a 6 MB body) would cost each alert that much; three priorities is the most there is."""
+    clear_subscriptions(es_client, dl_settings.index_prefix)
+    admin = bearer(dl_tokens, "admin")
+    body = {"url": "https://112.example.kr/anpr", "secret": SECRET, "priorities": ["high"] * 4}
+    with dl_app.test_client() as client:
+        created = client.post("/api/v1/webhooks", json=body, headers=admin)
+        assert created.status_code == 400
+        assert [f["field"] for f in created.get_json()["fields"]] == ["priorities"]
+        ok = client.post(
+            "/api/v1/webhooks", json={**body, "priorities": ["low", "medium", "high"]}, headers=admin
+        )
+        assert ok.status_code == 201
+        hook = ok.get_json()["id"]
+        patched = client.patch(f"/api/v1/webhooks/{hook}", json={"priorities": ["low"] * 4}, headers=admin)
+        assert patched.status_code == 400 and patched.get_json()["fields"][0]["field"] == "priorities"
+        assert client.delete(f"/api/v1/webhooks/{hook}", headers=admin).status_code == 204
