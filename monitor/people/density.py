@@ -58,6 +58,27 @@ def cell_features(outputs: dict[str, np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def frame_features(detector: PersonDetector, frame: np.ndarray, input_size: int) -> tuple[np.ndarray, float]:
+    """Per-cell features of the whole frame with the long side at `input_size`, and the frame →
+    network-input scale."""
+    size, detector.input_size = detector.input_size, input_size
+    try:
+        canvas, scale = detector._canvas(frame)
+    finally:
+        detector.input_size = size
+    batch = np.ascontiguousarray(canvas[None, ..., ::-1].transpose(0, 3, 1, 2), np.float32) / 255.0
+    names = ["p3", "p4", "p5", "f3", "f4"]
+    outputs = dict(zip(names, detector.session.run(names, {detector.input_name: batch}), strict=True))
+    return cell_features(outputs), scale
+
+
+def mlp_cells(params: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
+    """Per-cell features (C × H × W) → heads per cell (H × W), before calibration."""
+    x = (features.reshape(len(features), -1).T - params["mean"]) / params["std"]
+    hidden = np.maximum(x @ params["w1"] + params["b1"], 0)
+    return np.maximum(hidden @ params["w2"] + params["b2"], 0).reshape(features.shape[1:])
+
+
 class DensityCounter:
     def __init__(self, detector: PersonDetector, model_dir: Path, head: str = HEAD_FILE) -> None:
         path = Path(model_dir) / head
@@ -70,25 +91,10 @@ class DensityCounter:
         self.detector = detector
 
     def features(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
-        """Per-cell features of the whole frame at the head's input size, and the frame → input scale."""
-        size, self.detector.input_size = self.detector.input_size, self.input_size
-        try:
-            canvas, scale = self.detector._canvas(frame)
-        finally:
-            self.detector.input_size = size
-        batch = np.ascontiguousarray(canvas[None, ..., ::-1].transpose(0, 3, 1, 2), np.float32) / 255.0
-        names = ["p3", "p4", "p5", "f3", "f4"]
-        outputs = dict(
-            zip(names, self.detector.session.run(names, {self.detector.input_name: batch}), strict=True)
-        )
-        return cell_features(outputs), scale
+        return frame_features(self.detector, frame, self.input_size)
 
     def cells(self, features: np.ndarray) -> np.ndarray:
-        """Per-cell features (C × H × W) → heads per cell (H × W), before calibration."""
-        p = self.params
-        x = (features.reshape(len(features), -1).T - p["mean"]) / p["std"]
-        hidden = np.maximum(x @ p["w1"] + p["b1"], 0)
-        return np.maximum(hidden @ p["w2"] + p["b2"], 0).reshape(features.shape[1:])
+        return mlp_cells(self.params, features)
 
     def density_map(self, frame: np.ndarray) -> np.ndarray:
         """Heads per 16-px cell of the network input over the frame (the grey padding is zeroed)."""

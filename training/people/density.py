@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.people.density import CELL, HEAD_FILE, MALL_HEAD_FILE, DensityCounter
+from monitor.people.density import CELL, HEAD_FILE, MALL_HEAD_FILE, frame_features, mlp_cells
 from monitor.people.detector import PersonDetector
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,10 +51,10 @@ def cell_targets(row: dict, shape: tuple[int, int], scale: float) -> np.ndarray:
     return cv2.GaussianBlur(heads, (0, 0), 1.0)
 
 
-def cells_of(counter: DensityCounter, row: dict) -> tuple[np.ndarray, np.ndarray]:
+def cells_of(detector: PersonDetector, size: int, row: dict) -> tuple[np.ndarray, np.ndarray]:
     """One photo → (cells × 210 features, cells' head targets), the grey padding left out."""
     image = cv2.imread(str(PEOPLE / "images" / row["file"]))
-    features, scale = counter.features(image)
+    features, scale = frame_features(detector, image, size)
     rows = int(np.ceil(image.shape[0] * scale / CELL))
     cols = int(np.ceil(image.shape[1] * scale / CELL))
     targets = cell_targets(row, features.shape[1:], scale)[:rows, :cols]
@@ -109,27 +109,27 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scene", choices=sorted(SCENES), default="street")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--out", type=Path, default=None, help="head file (default: the model directory's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scene, size, head_file = SCENES[args.scene]
     labels = json.loads((PEOPLE / "labels.json").read_text())
     rows = tuning_images(labels, scene)
-    counter = DensityCounter.__new__(DensityCounter)  # features only: no head yet
-    counter.detector, counter.input_size = PersonDetector(MODEL, threads=1), size
+    detector = PersonDetector(MODEL, threads=1)
     started = time.monotonic()
     cells = []
     for i, row in enumerate(rows):
-        cells.append(cells_of(counter, row))
+        cells.append(cells_of(detector, size, row))
         if i % 10 == 0:
             log.info("features %d/%d (%.0f s)", i + 1, len(rows), time.monotonic() - started)
     head = train_mlp(
         np.concatenate([c[0] for c in cells]), np.concatenate([c[1] for c in cells]), args.epochs
     )
-    counter.params = {k: v.astype(np.float32) for k, v in head.items()}
-    raw = np.array([counter.cells(x.T.reshape(-1, len(x), 1)).sum() for x, _ in cells])
+    params = {k: v.astype(np.float32) for k, v in head.items()}
+    raw = np.array([mlp_cells(params, x.T.reshape(-1, len(x), 1)).sum() for x, _ in cells])
     truth = np.array([row["count"] for row in rows], float)
     scale, offset = np.linalg.lstsq(np.c_[raw, np.ones_like(raw)], truth, rcond=None)[0]
-    out = MODEL / head_file
+    out = args.out or MODEL / head_file
     np.savez(
         out,
         **{k: v.astype(np.float32) for k, v in head.items()},
