@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from anpr_core.settings import SettingsError, load_settings
+from anpr_core.settings import PROJECT_ROOT, SettingsError, load_settings
 
 
 def test_environment_overrides_nested_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +61,14 @@ def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANPR_CONFIG", "/nonexistent/anpr.toml")
     with pytest.raises(SettingsError, match="ANPR_CONFIG"):
         load_settings()
+
+
+def test_the_example_config_states_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/anpr.example.toml writes defaults a second time, for operators to copy: it must say
+    what the settings object does, so a default changed in one place only fails here."""
+    for name in [n for n in os.environ if n.startswith("ANPR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ANPR_CONFIG", str(PROJECT_ROOT / "config" / "anpr.example.toml"))
+    example = load_settings().model_dump()
+    monkeypatch.delenv("ANPR_CONFIG")
+    assert example == load_settings().model_dump()
