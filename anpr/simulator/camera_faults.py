@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 KINDS = ("drop", "corrupt", "freeze", "resize")
-SERVER_KINDS = ("drop", "corrupt")  # applied by anpr/rtsp_server.py on the wire
+SERVER_KINDS = ("drop", "corrupt")  # applied by anpr/simulator/rtsp_server.py on the wire
 BLOCKING_KINDS = ("drop", "freeze")  # no pass is scheduled in these
 RECONNECT_ALLOWANCE_S = 6.0  # after a drop: worker back-off (≤ 2 s) + wait for an IDR (≤ GOP)
 

@@ -20,7 +20,7 @@ Manifest (`Manifest.to_json()`, written to `<dir>/manifest-<hash>.json`)::
 "keyframes": [frame numbers of the IDRs], "sizes": [[w, h] per frame]}.
 
 A camera's clip position at wall time t is `((t - epoch) + phase_s) mod duration_s`, where the
-epoch is the RTSP server's (anpr/rtsp.py); `truth_rows` turns clip-time passes into the JSONL
+epoch is the RTSP server's (anpr/simulator/rtsp.py); `truth_rows` turns clip-time passes into the JSONL
 rows of anpr/simulator/truth.py for any wall-clock window, one row per pass per loop.
 """
 
