@@ -16,6 +16,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EVENTS_DIR, SNAPSHOTS_DIR, STATUS_FILE = "events", "snapshots", "status.json"
+# The alert document's snapshot (JPEG, base64): personal data, so every reader of the alerts
+# index but the audited snapshot endpoint leaves this field out; one name for all of them.
+SNAPSHOT_FIELD = "snapshot_jpeg"
 EventKind = Literal["intrusion", "loitering", "density"]
 # Crowd-density levels, lowest first, as the control centres name them.
 DensityLevel = Literal["관심", "주의", "경계", "심각"]

@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from anpr_core.elastic.indices import people_status_index
 from anpr_core.journal import JournalReader
-from anpr_core.people_events import STATUS_FILE, PeopleEventRecord, events_dir, snapshots_dir
+from anpr_core.people_events import SNAPSHOT_FIELD, STATUS_FILE, PeopleEventRecord, events_dir, snapshots_dir
 from indexer.alerts import next_sequence, write_alerts
 from indexer.bulk import BulkBackpressure
 
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 PEOPLE_EVENTS = Counter("anpr_indexer_people_events_total", "people events written as alerts", ["kind"])
 PEOPLE_LAG = Gauge("anpr_indexer_people_journal_lag_bytes", "bytes of people events not yet shipped")
-SNAPSHOT_FIELD = "snapshot_jpeg"
 
 Submit = Callable[[Callable[[], None]], "Future[None]"]
 

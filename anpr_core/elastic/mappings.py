@@ -26,6 +26,7 @@ from anpr_core.elastic.indices import (
     watchlist_index,
     webhooks_index,
 )
+from anpr_core.people_events import SNAPSHOT_FIELD
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -76,7 +77,7 @@ PEOPLE_ALERT_PROPERTIES: dict[str, Any] = {
     "density": {"type": "float"},
     # The frame with the zone drawn (JPEG, base64): personal data, served only through the
     # audited snapshot endpoint and never in lists, the live stream, webhooks or MQTT.
-    "snapshot_jpeg": {"type": "binary"},
+    SNAPSHOT_FIELD: {"type": "binary"},
 }
 
 _TEMPLATE_PRIORITY = 5

@@ -20,6 +20,7 @@ from flask import Blueprint, Response, g, jsonify, request, stream_with_context
 from pydantic import Field
 
 from anpr_core.elastic.indices import alerts_index
+from anpr_core.people_events import SNAPSHOT_FIELD
 from search_api.context import services, set_audit_change, set_result_count
 from search_api.errors import ApiError, field_error
 from search_api.registry import endpoint
@@ -59,7 +60,7 @@ def _alerts(
     result = es.search(
         index=alerts_index(prefix), query=query, size=size, sort=[{"sequence": order}],
         ignore_unavailable=True, allow_no_indices=True,
-        source_excludes=["snapshot_jpeg"],  # a people event's image: only GET /people/events/<id>/snapshot
+        source_excludes=[SNAPSHOT_FIELD],  # a people event's image: only GET /people/events/<id>/snapshot
     )  # fmt: skip
     return [{"alert_id": hit["_id"], **hit["_source"]} for hit in result["hits"]["hits"]]
 

@@ -24,7 +24,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import Field
 
 from anpr_core.elastic.indices import alerts_index, people_status_index
-from anpr_core.people_events import EventKind
+from anpr_core.people_events import SNAPSHOT_FIELD, EventKind
 from search_api.context import services, set_audit_purpose, set_result_count
 from search_api.errors import ApiError
 from search_api.registry import endpoint
@@ -84,7 +84,7 @@ def list_events(q: PeopleEventsQuery) -> Response:
         filters.append(term if q.acknowledged else {"bool": {"must_not": [term]}})
     result = ctx.es.search(
         index=alerts_index(ctx.prefix), query={"bool": {"filter": filters}}, size=q.size,
-        sort=[{"sequence": "desc"}], source_excludes=["snapshot_jpeg"],
+        sort=[{"sequence": "desc"}], source_excludes=[SNAPSHOT_FIELD],
         ignore_unavailable=True, allow_no_indices=True,
     )  # fmt: skip
     events = [{"alert_id": hit["_id"], **hit["_source"]} for hit in result["hits"]["hits"]]
@@ -100,14 +100,14 @@ def snapshot(event_id: str) -> Response:
     ctx = services()
     set_audit_purpose(PURPOSE)
     try:
-        hit = ctx.es.get(index=alerts_index(ctx.prefix), id=event_id, source=["snapshot_jpeg", "kind"])
+        hit = ctx.es.get(index=alerts_index(ctx.prefix), id=event_id, source=[SNAPSHOT_FIELD, "kind"])
     except NotFoundError:
         raise ApiError(404, "not_found", "no such people event") from None
     source = hit["_source"]
     if source.get("kind") not in KINDS:
         raise ApiError(404, "not_found", "no such people event")
     try:
-        jpeg = base64.b64decode(source.get("snapshot_jpeg") or "", validate=True)
+        jpeg = base64.b64decode(source.get(SNAPSHOT_FIELD) or "", validate=True)
     except (binascii.Error, ValueError):
         jpeg = b""
     if not jpeg:
