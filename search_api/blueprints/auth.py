@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from search_api.context import services, set_audit_change, set_result_count
 from search_api.errors import ApiError, FieldError
@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 @endpoint(
     bp, "/auth/login", method="POST", roles=None, body=LoginBody, summary="log in; returns a bearer token"
 )
-def login(body: LoginBody):  # type: ignore[no-untyped-def]
+def login(body: LoginBody) -> Response:
     ctx = services()
     address = request.remote_addr or "unknown"
     g.login_username = body.username
@@ -50,7 +50,7 @@ def login(body: LoginBody):  # type: ignore[no-untyped-def]
     roles=None,
     summary="log out: ends the user's sessions (every token issued so far) and clears the cookie",
 )
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> Response:
     # Public, so that a page whose token has already expired can still drop its cookie; a valid
     # token names the user in the audit record and ends their sessions on every console.
     token = bearer_token()
@@ -66,12 +66,12 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @endpoint(bp, "/auth/me", roles=ALL_ROLES, summary="who the token belongs to")
-def me():  # type: ignore[no-untyped-def]
+def me() -> Response:
     return jsonify(username=g.user.username, role=g.user.role.value)
 
 
 @endpoint(bp, "/users", roles=ADMINS, summary="list users (admin)")
-def list_users():  # type: ignore[no-untyped-def]
+def list_users() -> Response:
     users = services().users.list()
     set_result_count(len(users))
     return jsonify(
@@ -82,7 +82,7 @@ def list_users():  # type: ignore[no-untyped-def]
 @endpoint(
     bp, "/users", method="POST", roles=ADMINS, body=NewUserBody, summary="create a user (admin)", success=201
 )
-def create_user(body: NewUserBody):  # type: ignore[no-untyped-def]
+def create_user(body: NewUserBody) -> tuple[Response, int]:
     try:
         user = services().users.add(body.username, body.password, body.role)
     except UserError as exc:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from elasticsearch import NotFoundError
-from flask import Blueprint, jsonify, send_file
+from flask import Blueprint, Response, jsonify, send_file
 
 from anpr_core.elastic.indices import reads_alias
+from search_api.blueprints.evidence import crop_path
 from search_api.context import services, set_result_count
 from search_api.errors import ApiError
 from search_api.registry import endpoint
@@ -22,7 +21,7 @@ bp = Blueprint("reads", __name__, url_prefix="/api/v1")
     bp, "/reads", roles=SEARCHERS, query=ReadSearchQuery,
     summary="search reads: exact, prefix, suffix, wildcard or fuzzy plate; time, cameras, geo; paged",
 )  # fmt: skip
-def search(q: ReadSearchQuery):  # type: ignore[no-untyped-def]
+def search(q: ReadSearchQuery) -> Response:
     ctx = services()
     page = search_reads(ctx.es, ctx.prefix, q, ctx.confusion)
     set_result_count(len(page.hits))
@@ -42,7 +41,7 @@ def search(q: ReadSearchQuery):  # type: ignore[no-untyped-def]
     summary="the plate crop image of one read",
     path_params={"read_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,80}$"}},
 )  # fmt: skip
-def crop(read_id: str, q: CropQuery):  # type: ignore[no-untyped-def]
+def crop(read_id: str, q: CropQuery) -> Response:
     ctx = services()
     try:
         result = ctx.es.search(
@@ -54,11 +53,7 @@ def crop(read_id: str, q: CropQuery):  # type: ignore[no-untyped-def]
     hits = result["hits"]["hits"]
     if not hits or not hits[0]["_source"].get("crop_ref"):
         raise ApiError(404, "not_found", "no crop for this read")
-    root = ctx.settings.paths.crops.resolve()
-    path = (root / str(hits[0]["_source"]["crop_ref"])).resolve()
-    # crop_ref comes from the index; still refuse anything that escapes the crop directory.
-    if not path.is_relative_to(root) or not Path(path).is_file():
-        raise ApiError(404, "not_found", "crop file is gone (retention) or was never stored")
+    path = crop_path(hits[0]["_source"]["crop_ref"])
     set_result_count(1)
     response = send_file(path, max_age=0)
     response.headers["Cache-Control"] = "no-store, private"
