@@ -33,6 +33,8 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
+
 from anpr.bench import write_report
 from anpr.bench.seeding import index_size
 from anpr.harness import local_node_pid
@@ -90,7 +92,7 @@ def timed(client: Client, path: str, params: dict[str, object]) -> float:
     return elapsed
 
 
-def sample_busy_plates(es, prefix: str, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def sample_busy_plates(es: Elasticsearch, prefix: str, count: int) -> list[str]:
     """Plates of random reads: a plate is picked in proportion to its sightings (busy plates)."""
     result = es.search(
         index=reads_alias(prefix),
@@ -104,7 +106,7 @@ def sample_busy_plates(es, prefix: str, count: int) -> list[str]:  # type: ignor
     return plates[:count]
 
 
-def sample_typical_plates(es, prefix: str, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def sample_typical_plates(es: Elasticsearch, prefix: str, count: int) -> list[str]:
     """Distinct plates picked uniformly: one hash partition of all plate terms (a typical plate)."""
     distinct = es.search(index=reads_alias(prefix), size=0, aggs={"n": {"cardinality": {"field": "plate"}}})[
         "aggregations"
@@ -128,7 +130,7 @@ def sample_typical_plates(es, prefix: str, count: int) -> list[str]:  # type: ig
     return plates[:count]
 
 
-def segments(es, prefix: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def segments(es: Elasticsearch, prefix: str) -> dict[str, int]:
     rows = es.cat.segments(index=reads_alias(prefix), format="json", h="index")
     found: dict[str, int] = {}
     for row in rows:
@@ -136,7 +138,7 @@ def segments(es, prefix: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return dict(sorted(found.items()))
 
 
-def mean_sightings(es, prefix: str, plates: list[str]) -> float:  # type: ignore[no-untyped-def]
+def mean_sightings(es: Elasticsearch, prefix: str, plates: list[str]) -> float:
     counts = [
         es.count(index=reads_alias(prefix), query={"term": {"plate": p}})["count"] for p in plates[:300]
     ]
