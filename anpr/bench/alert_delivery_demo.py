@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,17 +37,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from anpr.bench import machine, write_report
+from anpr.bench.demo_stack import prepare
 from anpr.bench.load import JournalWatcher, spread
 from anpr.bench.receiver import SECRET, Arrivals, start_receiver, subscribe_alerts
 from anpr.broker import start_broker
 from anpr.demo import DEMO_WATCHLIST
-from anpr.harness import Api, Services, camera_health, free_port, service_env
+from anpr.harness import Api, Services, camera_health, free_port
 from anpr.simulator.truth import load_truth, match
-from anpr_core.elastic.client import make_client
-from anpr_core.elastic.local_node import LocalElasticsearch
-from anpr_core.elastic.mappings import ensure_indices
-from anpr_core.settings import PROJECT_ROOT, load_settings
-from search_api.users import UserStore, seed_demo_users
+from anpr_core.settings import PROJECT_ROOT
 
 TARGET_P95_S = 1.0
 STARTUP_S = 240.0  # model load, 45 feeds, gunicorn, on two shared cores
@@ -72,32 +68,11 @@ class AlertTimes:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="bench-alert-demo-"))
-    prefix = f"benchdemo-{uuid.uuid4().hex[:8]}"
-    node = LocalElasticsearch(load_settings()).start()
-    settings = load_settings(
-        elasticsearch={"url": node.url, "password": node.password, "index_prefix": prefix},
-        paths={"var_dir": work / "var"},
-    )
-    es = make_client(settings)
-    ensure_indices(es, prefix)
-    seed_demo_users(UserStore(es, prefix))
-    broker = start_broker(settings, port=free_port(), root=work / "mosquitto")
-    sim_port, health_port, api_port, hook_port = free_port(), free_port(), free_port(), free_port()
-    registry = (PROJECT_ROOT / "config" / "cameras.toml").read_text(encoding="utf-8")
-    (work / "cameras.toml").write_text(registry.replace(":8554/", f":{sim_port}/"), encoding="utf-8")
-    (work / "metrics").mkdir()
-    env = service_env()
-    env.update(
-        PYTHONUNBUFFERED="1",
-        ANPR_ELASTICSEARCH__URL=node.url,
-        ANPR_ELASTICSEARCH__PASSWORD=node.password,
-        ANPR_ELASTICSEARCH__INDEX_PREFIX=prefix,
-        ANPR_PATHS__VAR_DIR=str(work / "var"),
-        ANPR_CAMERAS__REGISTRY_PATH=str(work / "cameras.toml"),
-        ANPR_API__PORT=str(api_port),
-        **broker.env(),
-    )
+    stack = prepare("demo")
+    work, prefix, es, env = stack.work, stack.prefix, stack.es, stack.env
+    broker = start_broker(stack.settings, port=free_port(), root=work / "mosquitto")
+    env.update(broker.env())
+    sim_port, api_port, health_port, hook_port = stack.sim_port, stack.api_port, free_port(), free_port()
     arrivals, times = Arrivals(), AlertTimes()
     receiver = start_receiver(arrivals, hook_port, on_alert=times.note)
     services = Services(work / "logs", env)
@@ -111,7 +86,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        "--truth", str(work / "truth.jsonl"))  # fmt: skip
         services.start("workers", "workers", "--health-port", str(health_port))
         services.start("indexer", "indexer", "--metrics-port", "0")
-        services.start("api", "api", env={"PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")}, grace_s=3.0)
+        services.start("api", "api", env={"PROMETHEUS_MULTIPROC_DIR": str(stack.metrics_dir)}, grace_s=3.0)
         api = Api(api_port)
         services.wait_ready("the API", lambda: api.call("GET", "/ready")[0] == 200, STARTUP_S)
 
@@ -219,9 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     p95s = [result["alert_to_webhook_s"].get("p95"), result["alert_to_mqtt_s"].get("p95")]
     result["target_met"] = all(p is not None and p <= TARGET_P95_S for p in p95s)
     if not args.keep:
-        for index in es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
-            es.indices.delete(index=index)
-        es.indices.delete_index_template(name=f"{prefix}-*")
+        stack.drop_indices()
     es.close()
     return result
 

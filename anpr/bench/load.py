@@ -29,15 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from anpr.bench import machine, write_report
+from anpr.bench.demo_stack import prepare
 from anpr.harness import (
     AlertStream,
     Api,
@@ -45,16 +44,12 @@ from anpr.harness import (
     camera_health,
     free_port,
     local_node_pid,
-    service_env,
 )  # fmt: skip
 from anpr.launcher import pid_cpu_seconds
 from anpr.simulator.truth import SLACK, TruePass, load_truth, match
-from anpr_core.elastic.client import make_client
 from anpr_core.elastic.indices import reads_pattern
-from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.plates import PlatePattern
-from anpr_core.settings import PROJECT_ROOT, load_settings
-from search_api.users import UserStore, seed_demo_users
+from anpr_core.settings import PROJECT_ROOT
 
 TARGET_P95_S = 1.5
 WATCH_PATTERNS = [f"*{d}7" for d in range(10)]  # every plate ending in 7
@@ -244,35 +239,9 @@ def _load_average() -> list[float]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    prefix = f"benchload-{uuid.uuid4().hex[:8]}"
-    from anpr_core.elastic.local_node import LocalElasticsearch
-
-    node = LocalElasticsearch(load_settings()).start()
-    settings = load_settings(
-        elasticsearch={"url": node.url, "password": node.password, "index_prefix": prefix},
-        paths={"var_dir": work / "var"},
-    )
-    es = make_client(settings)
-    ensure_indices(es, prefix)
-    seed_demo_users(UserStore(es, prefix))
-
-    sim_port, health_port, api_port = free_port(), free_port(), free_port()
-    registry = (PROJECT_ROOT / "config" / "cameras.toml").read_text(encoding="utf-8")
-    (work / "cameras.toml").write_text(registry.replace(":8554/", f":{sim_port}/"), encoding="utf-8")
-    (work / "metrics").mkdir()
-    env = service_env()
-    env.update(
-        PYTHONUNBUFFERED="1",
-        ANPR_ELASTICSEARCH__URL=node.url,
-        ANPR_ELASTICSEARCH__PASSWORD=node.password,
-        ANPR_ELASTICSEARCH__INDEX_PREFIX=prefix,
-        ANPR_PATHS__VAR_DIR=str(work / "var"),
-        ANPR_CAMERAS__REGISTRY_PATH=str(work / "cameras.toml"),
-        ANPR_API__PORT=str(api_port),
-        ANPR_API__THREADS="4",
-        ANPR_API__ACCESS_LOG="0",
-    )
+    stack = prepare("load", ANPR_API__THREADS="4", ANPR_API__ACCESS_LOG="0")
+    work, prefix, es, env = stack.work, stack.prefix, stack.es, stack.env
+    sim_port, api_port, health_port = stack.sim_port, stack.api_port, free_port()
     truth_path = work / "truth.jsonl"
     cameras = [f"C{i:02d}" for i in range(1, args.cameras + 1)]
     services = Services(work / "logs", env)
@@ -306,7 +275,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "api",
             "--workers",
             "1",
-            env={"PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")},
+            env={"PROMETHEUS_MULTIPROC_DIR": str(stack.metrics_dir)},
             grace_s=3.0,
         )
         api = Api(api_port)
@@ -430,9 +399,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "accuracy": accuracy,
     }
     if not args.keep:
-        for index in es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
-            es.indices.delete(index=index)
-        es.indices.delete_index_template(name=f"{prefix}-*")
+        stack.drop_indices()
     es.close()
     return result
 
