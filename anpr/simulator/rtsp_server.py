@@ -71,15 +71,27 @@ class Clip:
 
 
 def garble(unit: bytes, rng: random.Random) -> bytes:
-    """Flip about 2 % of a slice's bytes past its first 32 (start code, NAL and slice headers)."""
-    if len(unit) < 64:
-        return unit
+    """Flip about 2 % of the bytes of each picture slice (NAL types 1 and 5) past its first 32
+    (NAL and slice headers); SPS, PPS and SEI stay intact, as when packets of the picture data
+    are damaged on the way."""
+    starts, m = [], unit.find(b"\x00\x00\x01")
+    while m != -1:
+        starts.append(m)
+        m = unit.find(b"\x00\x00\x01", m + 3)
     body = bytearray(unit)
-    for _ in range(max(1, len(body) // 50)):
-        k = rng.randrange(32, len(body))
-        body[k] ^= 1 << rng.randrange(8)
-    # Never forge a start code inside the slice: that would split it into bogus NAL units.
-    return bytes(body).replace(b"\x00\x00\x01", b"\x00\x01\x01")
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(unit)
+        nal = start + 3
+        if body[nal] & 0x1F not in (1, 5) or end - nal < 64:
+            continue
+        for _ in range(max(1, (end - nal) // 50)):
+            pos = rng.randrange(nal + 32, end)
+            body[pos] ^= 1 << rng.randrange(8)
+    # Never forge a start code inside the picture's slice (x264 writes one, last in the access
+    # unit): it would split it into bogus NAL units.
+    out = bytes(body)
+    head = starts[-1] + 4 if starts else 0
+    return out[:head] + out[head:].replace(b"\x00\x00\x01", b"\x00\x01\x01")
 
 
 class Feeder(threading.Thread):

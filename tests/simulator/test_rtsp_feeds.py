@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
-from anpr.simulator.camera_faults import parse_fault
+from anpr.simulator.camera_faults import Fault, parse_fault
 from anpr.simulator.real_clips import Manifest, build_clips
 from anpr.simulator.rtsp import SYSTEM_PYTHON, RtspSimulator
 from lpr.workers.decode import DecodedFrame
@@ -118,5 +120,45 @@ def test_a_realtime_file_source_is_paced_and_loops(manifest: Manifest) -> None:
         time.sleep(1.0)
         assert 18 <= (health.frames - frames) / (time.monotonic() - took) <= 30
         assert health.errors == 0 and health.reconnects == 0  # looped inside the source
+    finally:
+        feed.stop_event.set()
+
+
+def _nearest_clean(image: np.ndarray, clean: list[np.ndarray]) -> float:
+    """Mean absolute difference to the most similar picture of the clean clip."""
+    return min(float(np.abs(image.astype(np.int16) - c).mean()) for c in clean)
+
+
+def test_corrupt_packets_damage_pictures_but_the_stream_goes_on(manifest: Manifest, tmp_path: Path) -> None:
+    cam = manifest.cameras["C01"]
+    with av.open(str(cam.clip), format="h264") as container:
+        clean = [f.to_ndarray(format="bgr24").astype(np.int16) for f in container.decode(video=0)]
+    whole_loop = {"C01": [Fault("corrupt", 0.0, manifest.duration_s)]}
+    with RtspSimulator(manifest, cameras=["C01"], faults=whole_loop, log_dir=tmp_path) as corrupt:
+        feed, health = _reader("C01", corrupt.url("C01"))
+        try:
+            assert _wait(lambda: health.frames >= 36, 15), health
+            frames = []
+            while (item := feed.take()) is not None:
+                frames.append(item[1])
+            damage = [_nearest_clean(f.image(), clean) for f in frames[-12:]]  # type: ignore[union-attr]
+            assert max(damage) > 3.0, damage  # pictures no clean frame looks like
+            assert health.state == "up" and health.reconnects == 0  # concealed, not a broken stream
+        finally:
+            feed.stop_event.set()
+
+
+def test_a_clean_stream_shows_the_clips_own_pictures(manifest: Manifest, simulator: RtspSimulator) -> None:
+    """The control for the corruption test: undamaged frames match a picture of the clip."""
+    cam = manifest.cameras["C01"]
+    with av.open(str(cam.clip), format="h264") as container:
+        clean = [f.to_ndarray(format="bgr24").astype(np.int16) for f in container.decode(video=0)]
+    feed, health = _reader("C01", simulator.url("C01"))
+    try:
+        assert _wait(lambda: health.frames >= 24, 15), health
+        frames = []
+        while (item := feed.take()) is not None:
+            frames.append(item[1])
+        assert max(_nearest_clean(f.image(), clean) for f in frames[-6:]) < 1.5  # type: ignore[union-attr]
     finally:
         feed.stop_event.set()
