@@ -2,7 +2,8 @@
 
 - `P01` and `P02`: the real indoor mall sequence (../shared/data/people, fixed 640×480 CCTV), the
   first and second hundred frames, replayed at 1 fps through the person detector. P01 watches the
-  floor's crowd density (levels change as 13–53 people come and go); P02 has a closed zone in
+  floor's crowd density, counted by the mall density head (`density_head = "mall"`: ~0.3 core at
+  1 fps; levels change as 13–53 people come and go); P02 has a closed zone in
   front of the kiosk (intrusion) and a loitering zone by the palm.
 - `SIM1`: the simulated walkers of `anpr/simulator/walkers.py` (the rules' ground truth in the
   benchmark), drawn on a plain ground plane, at 5 fps: walkers intrude into the closed zone and
@@ -64,6 +65,8 @@ def write_demo_analytics(settings: Settings) -> Path:
 id = "P01"
 fps = 1
 source = "{p01}"
+crowd_counter = "density"   # the floor's crowd by the mall density head (indoor CCTV, read at 960)
+density_head = "mall"
 {calibration}
 [[camera.zone]]
 name = "floor"

@@ -27,9 +27,18 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from monitor.people.density import HEAD_FILE, MALL_HEAD_FILE
 
 DENSITY_LEVEL_NAMES = ("관심", "주의", "경계", "심각")
+# A camera's `density_head` by name → its file in people.model (monitor/people/density.py).
+DENSITY_HEADS = {"street": HEAD_FILE, "mall": MALL_HEAD_FILE}
+
+
+def density_head_path(head: str, model_dir: Path) -> Path:
+    """The head file a camera's `density_head` names (a name, or an .npz path relative to model_dir)."""
+    return Path(model_dir) / DENSITY_HEADS.get(head, head)
 
 
 class _Model(BaseModel):
@@ -96,10 +105,24 @@ class CameraAnalytics(_Model):
     # How a density zone counts its people: person boxes (people ≥ ~30 px tall) or the density
     # head (dense far crowds; monitor/people/density.py).
     crowd_counter: Literal["boxes", "density"] = "boxes"
+    # Which density head counts (with crowd_counter = "density"): "street" (elevated street views,
+    # read at 2048 px: ~1.3 cores at 1 fps), "mall" (indoor CCTV, read at 960: ~0.3 core), or an
+    # .npz head file (relative paths: in people.model). Each head carries its own input size.
+    density_head: str = Field(default="street", min_length=1, max_length=255)
     homography: list[list[float]] | None = None
     image_points: list[tuple[float, float]] | None = None
     ground_points: list[tuple[float, float]] | None = None
     zone: list[Zone] = []
+
+    @field_validator("density_head")
+    @classmethod
+    def _head(cls, head: str, info: ValidationInfo) -> str:
+        if head not in DENSITY_HEADS and not head.endswith(".npz"):
+            raise ValueError(f"density_head must be {' or '.join(map(repr, DENSITY_HEADS))} or an .npz file")
+        model_dir = (info.context or {}).get("model_dir")
+        if model_dir is not None and not density_head_path(head, Path(model_dir)).is_file():
+            raise ValueError(f"density_head {head!r}: no file {density_head_path(head, Path(model_dir))}")
+        return head
 
     @model_validator(mode="after")
     def _calibration(self) -> CameraAnalytics:
@@ -150,7 +173,9 @@ class AnalyticsConfig(_Model):
         return next((c for c in self.camera if c.id == camera_id), None)
 
 
-def load_analytics(path: Path) -> AnalyticsConfig:
+def load_analytics(path: Path, model_dir: Path | None = None) -> AnalyticsConfig:
+    """`model_dir` (people.model): also check that each camera's density head file is there."""
     if not Path(path).is_file():
         return AnalyticsConfig()
-    return AnalyticsConfig.model_validate(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    return AnalyticsConfig.model_validate(data, context={"model_dir": model_dir})

@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from pydantic import ValidationError
 
 from anpr_core.journal import ReadJournal, private_directory
 from anpr_core.people_events import (
@@ -34,7 +35,7 @@ from anpr_core.people_events import (
     snapshots_dir,
 )
 from anpr_core.settings import Settings
-from monitor.analytics import CameraAnalytics, load_analytics
+from monitor.analytics import CameraAnalytics, density_head_path, load_analytics
 from monitor.cli import IMAGE_SUFFIXES, detector_from
 from monitor.people.density import DensityCounter
 from monitor.people.detector import PersonDetector
@@ -158,6 +159,7 @@ class CameraAnalyticsLoop:
         self.frames = self._open()
         self.clock = clock
         self.count = 0
+        self.zone_counts: dict[str, float] | None = None  # density zones, from the density head
         self.frame_size: tuple[int, int] | None = None
 
     def _open(self) -> Iterator[tuple[np.ndarray, list[Person] | None]]:
@@ -180,6 +182,7 @@ class CameraAnalyticsLoop:
         if self.density is not None and self.camera.crowd_counter == "density":
             polygons = {z.name: z.polygon for z in self.camera.zone if z.density_levels}
             zone_counts = self.density.zone_counts(frame, polygons)
+        self.zone_counts = zone_counts
         events = self.rules.update(self.clock(), self.tracker.update(persons), zone_counts)
         for event in events:
             log_.append(event, frame, self.camera)
@@ -187,8 +190,9 @@ class CameraAnalyticsLoop:
 
 
 def camera_status(loop: CameraAnalyticsLoop, now: float) -> dict:
-    """What the page shows live: aggregated counts and levels, and the zone outlines (no images)."""
-    return {
+    """What the page shows live: aggregated counts and levels, and the zone outlines (no images);
+    the people in each density zone where the camera's density head counts them."""
+    status = {
         "count": loop.count,
         "levels": loop.rules.levels(),
         "at": now,
@@ -200,6 +204,24 @@ def camera_status(loop: CameraAnalyticsLoop, now: float) -> dict:
             for z in loop.camera.zone
         ],
     }  # fmt: skip
+    if loop.zone_counts is not None:
+        status["zone_counts"] = {name: round(n, 1) for name, n in loop.zone_counts.items()}
+    return status
+
+
+def density_counters(cameras: list[CameraAnalytics], settings: Settings) -> dict[str, DensityCounter]:
+    """Each density-counted camera's head (`density_head`, read at its own input size), one
+    counter per head file shared by the cameras naming it, all on one detector of their own."""
+    wanted = [c for c in cameras if c.crowd_counter == "density"]
+    if not wanted:
+        return {}
+    detector = detector_from(settings)
+    by_file: dict[Path, DensityCounter] = {}
+    for camera in wanted:
+        path = density_head_path(camera.density_head, settings.people.model)
+        if path not in by_file:
+            by_file[path] = DensityCounter(detector, path.parent, path.name)
+    return {c.id: by_file[density_head_path(c.density_head, settings.people.model)] for c in wanted}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -212,17 +234,20 @@ def run(args: argparse.Namespace, settings: Settings, feeds: Mapping[str, Feed] 
     """`feeds`: sources the monitor cannot open itself, by the camera's `source` (the demo's
     simulated walkers, given by the `anpr` layer)."""
     feeds = feeds or {}
-    config = load_analytics(settings.people.analytics_path)
+    try:
+        config = load_analytics(settings.people.analytics_path, settings.people.model)
+    except ValidationError as exc:  # names the camera and field (e.g. camera.0.density_head)
+        log.error("bad analytics file %s: %s", settings.people.analytics_path, exc)
+        return 2
     cameras = [c for c in config.camera if c.source]
     if not cameras:
         log.error("no analytics camera with a source in %s", settings.people.analytics_path)
         return 2
     detector = detector_from(settings)
-    density = None
-    if any(c.crowd_counter == "density" for c in cameras):
-        density = DensityCounter(detector_from(settings), settings.people.model)
+    heads = density_counters(cameras, settings)
     loops = [
-        CameraAnalyticsLoop(c, detector, density=density, feed=feeds.get(c.source or "")) for c in cameras
+        CameraAnalyticsLoop(c, detector, density=heads.get(c.id), feed=feeds.get(c.source or ""))
+        for c in cameras
     ]
     events = EventLog(settings.paths.people)
     metrics_port = getattr(args, "metrics_port", 0)
