@@ -24,6 +24,11 @@ CLOSED_ZONE = [(12.0, 8.0), (18.0, 8.0), (18.0, 13.0), (12.0, 13.0)]  # ground m
 LOITER_ZONE = [(2.0, 2.0), (8.0, 2.0), (8.0, 7.0), (2.0, 7.0)]
 LOITER_S = 20.0
 PERSON_HEIGHT_M, PERSON_WIDTH_M = 1.7, 0.55
+# Two bodies cannot overlap: no one stands (lingers, pauses in the closed zone) with another
+# person's centre within one body width of their own. A realism fix of the ground truth (the
+# spots were drawn independently, and two simulated persons could stand 0.1 m apart, one inside
+# the other); not a change to what is scored.
+MIN_SEPARATION_M = PERSON_WIDTH_M
 
 
 def camera(loiter_s: float = LOITER_S, fps: float = 5.0) -> CameraAnalytics:
@@ -96,9 +101,26 @@ def _walk(t: float, points: list[tuple[float, float]], speed: float, pauses: dic
     return out
 
 
+def _crowded(path: list[tuple[float, float, float]], others: list[Walker]) -> bool:
+    """Whether anyone in `others` comes within MIN_SEPARATION_M of the spot where `path` pauses
+    (its waypoints 1 and 2), while it stands there."""
+    (t0, x, y), (t1, _, _) = path[1], path[2]
+    ts = np.arange(t0, t1 + 0.1, 0.1)
+    for other in others:
+        times = [w[0] for w in other.waypoints]
+        when = ts[(ts >= times[0]) & (ts <= times[-1])]
+        if len(when) == 0:
+            continue
+        ox = np.interp(when, times, [w[1] for w in other.waypoints])
+        oy = np.interp(when, times, [w[2] for w in other.waypoints])
+        if np.any(np.hypot(ox - x, oy - y) < MIN_SEPARATION_M):
+            return True
+    return False
+
+
 def make_walkers(seed: int, minutes: float, rate_per_min: float = 12.0) -> list[Walker]:
     rng = np.random.default_rng(seed)
-    walkers = []
+    walkers: list[Walker] = []
     t = 0.0
     while True:
         t += float(rng.exponential(60.0 / rate_per_min))
@@ -128,7 +150,18 @@ def make_walkers(seed: int, minutes: float, rate_per_min: float = 12.0) -> list[
                 else rng.uniform(1.3, 3.0) * LOITER_S
             )
             path, pauses = [start, spot, end], {1: float(stay)}
-        walkers.append(Walker(len(walkers), role, _walk(t, path, speed, pauses)))
+        waypoints = _walk(t, path, speed, pauses)
+        if pauses:
+            # A spot taken by someone else is drawn again, from the walker's own generator so
+            # every other walker (and the seed's walkers without a conflict) stays as it was.
+            spots = np.random.default_rng((seed, len(walkers)))
+            low, high = ((13, 9), (17, 12)) if role == "intrude" else ((3, 3), (7, 6))
+            for _ in range(100):
+                if not _crowded(waypoints, walkers):
+                    break
+                path[1] = (float(spots.uniform(low[0], high[0])), float(spots.uniform(low[1], high[1])))
+                waypoints = _walk(t, path, speed, pauses)
+        walkers.append(Walker(len(walkers), role, waypoints))
 
 
 def episodes(walkers: list[Walker], times: np.ndarray, loiter_s: float = LOITER_S) -> list[Episode]:

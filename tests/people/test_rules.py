@@ -133,3 +133,20 @@ def test_an_id_swap_at_a_loiterers_spot_does_not_alert_twice_but_a_neighbour_ale
 
     assert [e.track_id for e in run(gap=3)] == [1]  # one person at that spot as far as ids tell
     assert [e.track_id for e in run(gap=40)] == [1, 2]  # 40 px (2/3 of a height) apart: two people
+
+
+def test_simulated_people_never_stand_inside_one_another() -> None:
+    from anpr.simulator import walkers as sim
+
+    for seed in (1, 2, 3):
+        people = sim.make_walkers(seed, minutes=10)
+        standing = [w for w in people if len(w.waypoints) == 4]  # walked in, stood, walked out
+        assert len(standing) > 20
+        for i, a in enumerate(standing):
+            for b in standing[i + 1 :]:
+                # both there at once: their spots are at least a body width apart
+                if min(a.waypoints[2][0], b.waypoints[2][0]) > max(a.waypoints[1][0], b.waypoints[1][0]):
+                    gap = np.hypot(
+                        a.waypoints[1][1] - b.waypoints[1][1], a.waypoints[1][2] - b.waypoints[1][2]
+                    )
+                    assert gap >= sim.MIN_SEPARATION_M, (seed, a.id, b.id, gap)
