@@ -150,3 +150,15 @@ def test_simulated_people_never_stand_inside_one_another() -> None:
                         a.waypoints[1][1] - b.waypoints[1][1], a.waypoints[1][2] - b.waypoints[1][2]
                     )
                     assert gap >= sim.MIN_SEPARATION_M, (seed, a.id, b.id, gap)
+
+
+def test_an_intrusion_is_raised_on_the_frame_its_confirm_time_is_reached() -> None:
+    camera = CameraAnalytics(
+        id="P1", fps=5, zone=[Zone(name="yard", polygon=SQUARE, closed=["always"], confirm_s=0.4)]
+    )
+    rules = CameraRules(camera)
+    raised = []
+    for i in range(20):  # inside from t = 1.0 s; at 5 fps the condition has held 0.4 s at t = 1.4 s
+        t = i / 5
+        raised += rules.update(t, [TrackedPerson(3, _person(200 if t >= 1.0 else 50, 200))])
+    assert [e.at for e in raised] == [1.4] and raised[0].since == 1.0
