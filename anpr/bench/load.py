@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -234,10 +235,6 @@ def _frame_totals(cameras: list[dict[str, Any]]) -> dict[str, int]:
     return {k: sum(int(c.get(k, 0)) for c in cameras) for k in FRAME_KEYS}
 
 
-def _load_average() -> list[float]:
-    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     stack = prepare("load", ANPR_API__THREADS="4", ANPR_API__ACCESS_LOG="0")
     work, prefix, es, env = stack.work, stack.prefix, stack.es, stack.env
@@ -309,7 +306,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         es_pid = local_node_pid()
         cpu0 = services.cpu_seconds() | ({"elasticsearch": pid_cpu_seconds(es_pid)} if es_pid else {})
         frames0 = _frame_totals(camera_health(health_port))
-        load0 = _load_average()
+        load0 = list(os.getloadavg())
         measure_start = datetime.now(UTC)
         wall_start = time.time()
         t0 = time.monotonic()
@@ -322,7 +319,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             drain_alerts()
             if time.monotonic() >= next_report:
                 next_report += 60
-                load_samples.append(_load_average()[0])
+                load_samples.append(os.getloadavg()[0])
                 print(
                     f"  {(time.monotonic() - t0) / 60:.0f} min: {len(journal.reads)} reads,"
                     f" {len(searchable.visible)} searchable, {len(alerts)} alerts,"
@@ -335,7 +332,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cpu1 = services.cpu_seconds() | ({"elasticsearch": pid_cpu_seconds(es_pid)} if es_pid else {})
         health = camera_health(health_port)
         frames1 = _frame_totals(health)
-        load1 = _load_average()
+        load1 = list(os.getloadavg())
         wall_end = time.time()
         reads_in_window = sum(1 for _, a in journal.snapshot().values() if wall_start <= a <= wall_end)
         time.sleep(DRAIN_S)  # the last passes' reads, documents and alerts
