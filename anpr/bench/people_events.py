@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 import cv2
-import paho.mqtt.client as mqtt
 import requests
 from werkzeug.serving import make_server
 
-from anpr.bench.alert_delivery import _free_port, _read, _stats
-from anpr.bench.receiver import SECRET, Arrivals, start_receiver
+from anpr.bench.alert_delivery import _read, _stats
+from anpr.bench.receiver import SECRET, Arrivals, start_receiver, subscribe_alerts
 from anpr.broker import start_broker
+from anpr.harness import free_port
 from anpr.launcher import Process, anpr_command
 from anpr_core.elastic.client import make_client, resolve_connection
 from anpr_core.elastic.indices import webhooks_index
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if frame is None:
         print("the mall frames in ../shared/data/people are missing")
         return 2
-    port = _free_port()
+    port = free_port()
     client.index(index=webhooks_index(args.prefix), id="p" * 32, refresh="wait_for", document={
         "id": "p" * 32, "url": f"http://127.0.0.1:{port}/hook", "secret": SECRET, "active": True,
         "priorities": [], "cameras": []})  # fmt: skip
@@ -94,15 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         login = {"username": "operator", "password": DEMO_PASSWORD}
         token = requests.post(f"{api}/api/v1/auth/login", json=login, timeout=30).json()["token"]
         threading.Thread(target=_board, args=(api, token, board, stop), daemon=True).start()
-        broker = start_broker(settings, port=_free_port(), root=Path(tmp) / "mosquitto")
-        subscriber = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-people-sub")
-        subscriber.username_pw_set(broker.username, broker.password)
-        subscriber.on_connect = lambda c, *_: c.subscribe("anpr/alerts/#", qos=1)
-        subscriber.on_message = lambda _c, _u, m: arrivals.add(
-            arrivals.mqtt, json.loads(m.payload)["alert_id"], time.time()
-        )
-        subscriber.connect("127.0.0.1", broker.port)
-        subscriber.loop_start()
+        broker = start_broker(settings, port=free_port(), root=Path(tmp) / "mosquitto")
+        subscriber = subscribe_alerts(broker, arrivals, client_id="bench-people-sub")
         url, _, password = resolve_connection(settings)
         env = {**os.environ, "ANPR_ELASTICSEARCH__URL": url, "ANPR_ELASTICSEARCH__PASSWORD": password,
                "ANPR_ELASTICSEARCH__INDEX_PREFIX": args.prefix, "ANPR_PATHS__VAR_DIR": tmp,
