@@ -250,7 +250,7 @@ class PlateReader:
         self, plates: Sequence[tuple[np.ndarray, tuple[float, float, float, float]]]
     ) -> list[PlateReading]:
         """Each plate (frame, box) read in all its views, in one recogniser call; per plate the
-        views' vote (`combine_views`), fitted to the plate's colour (`lpr.plate_colour`)."""
+        profile's choice among the views (`_choose`), fitted to the plate's colour (`lpr.plate_colour`)."""
         assert self.recognizer is not None
         views = [self._views(frame, box) for frame, box in plates]
         flat = [v for vs in views for v in vs]
@@ -258,7 +258,7 @@ class PlateReader:
         readings, cursor = [], 0
         for (frame, box), vs in zip(plates, views, strict=True):
             readings.append(
-                fit_to_colour(combine_views(read[cursor : cursor + len(vs)]), _box_pixels(frame, box))
+                fit_to_colour(self._choose(read[cursor : cursor + len(vs)]), _box_pixels(frame, box))
             )
             cursor += len(vs)
         return readings

@@ -40,6 +40,19 @@ def test_a_text_that_is_no_views_best_gets_the_mean_and_nothing_read_stays_nothi
     assert combine_views(empty).confidence == 0.0
 
 
+def test_the_workers_take_the_more_confident_view_and_lpr_read_votes() -> None:
+    """The workers' profile keeps the more confident of its views (the crop as cut and the
+    one-line layout of a two-line box); `lpr read`'s profile (tight_view) votes (`combine_views`).
+    Here the two disagree: the vote favours 12가3456 (mean 0.625), the best single view 12나3456."""
+    views = [
+        PlateReading("12가3456", 0.60, (("12나3456", 0.50),), ""),
+        PlateReading("12나3456", 0.70, (("12가3456", 0.65),), ""),
+    ]
+    detector = None  # _choose looks at the readings only
+    assert PlateReader(detector, None)._choose(views).text == "12나3456"  # type: ignore[arg-type]
+    assert PlateReader(detector, None, tight_view=True)._choose(views).text == "12가3456"  # type: ignore[arg-type]
+
+
 @needs_data
 def test_crops_read_in_views_are_read_at_least_as_well_as_the_crop_alone() -> None:
     """Held-out real crops (texts never trained on): the views' vote is never worse, and a
