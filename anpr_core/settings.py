@@ -151,6 +151,10 @@ class VisionSettings(_Section):
     # on a CPU, same accuracy on held-out real data) or fp32. `lpr read` always uses fp32.
     detector_precision: Literal["int8", "fp32"] = "int8"
     recognizer_precision: Literal["int8", "fp32"] = "int8"
+    # The workers' H.264 decoder skips the deblocking filter on these frames (FFmpeg's AVDiscard
+    # names; "default": deblock every frame): "all" decodes 20-22 % cheaper and lost no plate on
+    # held-out real-plate clips at 720p/1080p, 2 s GOP (docs/benchmarks.md, issue 20).
+    decode_skip_loop_filter: Literal["default", "noref", "bidir", "nokey", "all"] = "all"
 
 
 class PeopleSettings(_Section):

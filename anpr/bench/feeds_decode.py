@@ -1,5 +1,6 @@
 """The bare decode floor: the same RTSP streams decoded by the workers' own PyAV path
-(lpr/workers/decode.py: same options, one decoder thread per camera), and nothing else — no
+(lpr/workers/decode.py: same options, `vision.decode_skip_loop_filter` included, one decoder
+thread per camera), and nothing else — no
 motion gate, no conversion, no detector. Run by anpr/bench/feeds.py as its own process, whose
 process's CPU time (every thread) over --seconds after a --warmup (connections, first GOPs),
 printed as one JSON line.
@@ -16,14 +17,15 @@ import sys
 import threading
 import time
 
+from anpr_core.settings import load_settings
 from lpr.workers.decode import DECODER_THREADS, DecodeError, decoded_frames
 from lpr.workers.health import CameraHealth
 
 
-def decode_forever(url: str, health: CameraHealth, stop: threading.Event) -> None:
+def decode_forever(url: str, health: CameraHealth, stop: threading.Event, skip_loop_filter: str) -> None:
     while not stop.is_set():
         try:
-            for _ in decoded_frames(url, 5000, health, DECODER_THREADS):
+            for _ in decoded_frames(url, 5000, health, DECODER_THREADS, skip_loop_filter):
                 if stop.is_set():
                     return
         except DecodeError as exc:
@@ -41,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     healths = [CameraHealth(url.rsplit("/", 1)[-1]) for url in args.urls]
+    skip = load_settings().vision.decode_skip_loop_filter  # the workers' decode options
     threads = [
-        threading.Thread(target=decode_forever, args=(url, h, stop), daemon=True)
+        threading.Thread(target=decode_forever, args=(url, h, stop, skip), daemon=True)
         for url, h in zip(args.urls, healths, strict=True)
     ]
     for thread in threads:

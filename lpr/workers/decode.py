@@ -111,11 +111,16 @@ class Source:
 
 
 def decoded_frames(
-    url: str, timeout_ms: int, health: CameraHealth, threads: int = DECODER_THREADS
+    url: str,
+    timeout_ms: int,
+    health: CameraHealth,
+    threads: int = DECODER_THREADS,
+    skip_loop_filter: str = "default",
 ) -> Iterator[DecodedFrame | None]:
     """Frames of one stream or file; None for a packet the decoder rejected (counted by the
     caller as a bad frame). Ends at the end of a file that does not loop; raises DecodeError
-    when the stream breaks or stalls."""
+    when the stream breaks or stalls. `skip_loop_filter`: FFmpeg's AVDiscard name for the
+    frames whose H.264 deblocking is skipped ("default": none is, "all": every frame)."""
     source = Source.parse(url)
     epoch = source.epoch if source.epoch is not None else time.time()
     shown = 0  # frames shown since the epoch (realtime files)
@@ -126,6 +131,9 @@ def decoded_frames(
             ctx = stream.codec_context
             ctx.thread_count = threads
             ctx.thread_type = "SLICE" if threads > 1 else "NONE"
+            if skip_loop_filter != "default":
+                # An option of avcodec_open2: PyAV opens the decoder at the first packet.
+                ctx.options = {"skip_loop_filter": skip_loop_filter}
             fps = source.fps or float(stream.average_rate or stream.guessed_rate or 25)
             anchor: tuple[float, float] | None = None  # (wall time, stream time) of the first frame
             cpu = time.thread_time()

@@ -166,13 +166,17 @@ def _folder_frames(directory: Path) -> Iterator[Frame | None]:
 
 
 def frame_source(
-    url: str, timeout_ms: int = 5000, health: CameraHealth | None = None
+    url: str,
+    timeout_ms: int = 5000,
+    health: CameraHealth | None = None,
+    skip_loop_filter: str = "default",
 ) -> Iterator[Frame | None]:
+    """`skip_loop_filter`: H.264/H.265 streams only (`decoded_frames`)."""
     if url.startswith("folder://"):
         return _folder_frames(Path(url[len("folder://") :]))
     if url.startswith(("http://", "https://")):
         return _mjpeg_frames(url, timeout_ms)
-    return decoded_frames(url, timeout_ms, health or CameraHealth(""))
+    return decoded_frames(url, timeout_ms, health or CameraHealth(""), skip_loop_filter=skip_loop_filter)
 
 
 class FeedReader(threading.Thread):
@@ -190,8 +194,10 @@ class FeedReader(threading.Thread):
         timeout_ms: int = 5000,
         realtime_fps: float | None = None,
         loop: bool = False,
+        skip_loop_filter: str = "default",
     ) -> None:
         super().__init__(name=f"feed-{camera_id}", daemon=True)
+        self.skip_loop_filter = skip_loop_filter
         self.camera_id, self.url, self.health = camera_id, url, health
         self.backoff_s, self.timeout_ms = backoff_s, timeout_ms
         # File sources are paced so tests and replays see camera-like timing.
@@ -251,7 +257,7 @@ class FeedReader(threading.Thread):
         while not self.stop_event.is_set():
             got_frame = False
             try:
-                for frame in frame_source(self.url, self.timeout_ms, self.health):
+                for frame in frame_source(self.url, self.timeout_ms, self.health, self.skip_loop_filter):
                     if self.stop_event.is_set():
                         break
                     if frame is None or (

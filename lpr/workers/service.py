@@ -74,7 +74,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     template = args.stream_template
     feeds = {
-        c.id: FeedReader(c.id, template.replace("{id}", c.id) if template else c.stream_url, healths[c.id])
+        c.id: FeedReader(
+            c.id,
+            template.replace("{id}", c.id) if template else c.stream_url,
+            healths[c.id],
+            skip_loop_filter=vision.decode_skip_loop_filter,
+        )
         for c in cameras
     }
     for feed in feeds.values():
