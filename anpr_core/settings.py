@@ -153,7 +153,8 @@ class VisionSettings(_Section):
     recognizer_precision: Literal["int8", "fp32"] = "int8"
     # The workers' H.264 decoder skips the deblocking filter on these frames (FFmpeg's AVDiscard
     # names; "default": deblock every frame): "all" decodes 20-22 % cheaper and lost no plate on
-    # held-out real-plate clips at 720p/1080p, 2 s GOP (docs/benchmarks.md, issue 20).
+    # held-out real-plate clips at 720p/1080p, 2 s GOP (docs/benchmarks.md, issue 20); cameras
+    # with long GOPs (>= 4 s) should use "default" (8 s: 2 of 26 exact passes lost).
     decode_skip_loop_filter: Literal["default", "noref", "bidir", "nokey", "all"] = "all"
 
 

@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--modes", default="default,all", help="skip_loop_filter values, the first is the base"
     )
+    parser.add_argument("--gop", type=float, default=2.0, help="seconds between IDRs (drift lasts until one)")
     parser.add_argument("--timing-cameras", type=int, default=4, help="clips whose decode CPU is timed")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
@@ -178,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n, res in zip(cameras, resolutions, strict=True):
         manifest = build_clips(
-            n, resolution=res, duration_s=args.duration, log=lambda m: print(m, file=sys.stderr)
+            n,
+            resolution=res,
+            duration_s=args.duration,
+            gop_s=args.gop,
+            log=lambda m: print(m, file=sys.stderr),
         )
         print(f"{res[0]}x{res[1]}: {n} cameras, modes {modes}", file=sys.stderr)
         results.append(run_resolution(manifest, reader, modes, args.timing_cameras, args.repeats))
@@ -189,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             "recognizer": f"{vision.recognizer_model.name} {vision.recognizer_precision}",
         },
         "step": STEP,
+        "gop_s": args.gop,
         "wall_s": round(time.time() - started, 1),
         "load_before": load_before,
         "load_after": _loadavg(),
