@@ -120,11 +120,14 @@ class Feeder(threading.Thread):
             while g % len(clip.units) not in clip.keyframes:
                 g += 1
         while not self.stop.is_set():
-            if clip.fault_at(g, "drop"):
-                self.appsrc.emit("end-of-stream")
-                return
+            # Wait for frame g's time first, also when the drop starts at g: ending the stream
+            # right after frame g − 1 dropped the camera a frame early (the test saw it "down" at
+            # clip time 1.93 s for a drop at 2 s).
             delay = self.wall(g) - time.time()
             if delay > 0 and self.stop.wait(delay):
+                return
+            if clip.fault_at(g, "drop"):
+                self.appsrc.emit("end-of-stream")
                 return
             unit = clip.units[g % len(clip.units)]
             if clip.fault_at(g, "corrupt"):
