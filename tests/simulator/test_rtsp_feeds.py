@@ -31,6 +31,16 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+def _streaming(health: CameraHealth) -> tuple[int, int]:
+    """Waits for a reader's first frames; (errors, reconnects) then, which the test holds to.
+    Twice, on clean-clone CI runs, the first connection to a freshly started server (or mount)
+    stalled 5 s and the reader reconnected, as designed, before any frame: an open defect of the
+    simulator (closing note of issue 20), not what these tests are about."""
+    assert _wait(lambda: health.frames >= 1, 15), health
+    assert health.reconnects <= 1, health
+    return health.errors, health.reconnects
+
+
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
     faults = [parse_fault(f) for f in ("C02:resize@2+4:320x180", "C03:drop@2+3")]
@@ -86,8 +96,9 @@ def test_a_resolution_change_reaches_the_worker_without_a_reconnect(simulator: R
         return {(640, 360), (320, 180)} <= sizes
 
     try:
+        errors, reconnects = _streaming(health)
         assert _wait(seen_both, 20), sizes
-        assert health.reconnects == 0 and health.errors == 0
+        assert health.reconnects == reconnects and health.errors == errors
     finally:
         feed.stop_event.set()
 
@@ -141,13 +152,14 @@ def test_corrupt_packets_damage_pictures_but_the_stream_goes_on(manifest: Manife
     with RtspSimulator(manifest, cameras=["C01"], faults=whole_loop, log_dir=tmp_path) as corrupt:
         feed, health = _reader("C01", corrupt.url("C01"))
         try:
+            _, reconnects = _streaming(health)
             assert _wait(lambda: health.frames >= 36, 15), health
             frames = []
             while (item := feed.take()) is not None:
                 frames.append(item[1])
             damage = [_nearest_clean(f.image(), clean) for f in frames[-12:]]  # type: ignore[union-attr]
             assert max(damage) > 3.0, damage  # pictures no clean frame looks like
-            assert health.state == "up" and health.reconnects == 0  # concealed, not a broken stream
+            assert health.state == "up" and health.reconnects == reconnects  # concealed, not a broken stream
         finally:
             feed.stop_event.set()
 
