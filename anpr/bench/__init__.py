@@ -7,6 +7,12 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from anpr_core.settings import Settings
 
 
 def machine() -> dict[str, object]:
@@ -27,3 +33,20 @@ def write_report(result: Mapping[str, object], out: Path | None, summary: str | 
     out.write_text(text, encoding="utf-8")
     if summary is not None:
         print(f"→ {out}")
+
+
+def fresh_indices(prefix: str) -> tuple[Settings, Elasticsearch]:
+    """Settings and a client for a benchmark's own index prefix, its indices dropped and made
+    anew, with the machine line printed first (the alert and people-event benches both start so)."""
+    from anpr_core.elastic.client import make_client
+    from anpr_core.elastic.mappings import ensure_indices
+    from anpr_core.settings import load_settings
+
+    settings = load_settings(elasticsearch={"index_prefix": prefix})
+    client = make_client(settings)
+    for index in client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
+        client.indices.delete(index=index)
+    ensure_indices(client, prefix)
+    print(f"machine: {os.uname().machine}, {len(os.sched_getaffinity(0))} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")  # fmt: skip
+    return settings, client

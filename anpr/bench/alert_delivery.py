@@ -24,16 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.bench import fresh_indices
 from anpr.bench.receiver import SECRET, Arrivals, start_receiver, subscribe_alerts
 from anpr.broker import start_broker
 from anpr.harness import free_port
 from anpr.launcher import Process, anpr_command
-from anpr_core.elastic.client import make_client, resolve_connection
+from anpr_core.elastic.client import resolve_connection
 from anpr_core.elastic.indices import webhooks_index
-from anpr_core.elastic.mappings import ensure_indices
 from anpr_core.journal import ReadJournal
 from anpr_core.reads import PlateRead, make_read_id
-from anpr_core.settings import load_settings
 from indexer.alerts import alert_id
 from search_api.watchlist_store import WatchlistBody, WatchlistStore
 
@@ -67,13 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reads-per-s", type=float, default=20, help="background reads (no alert)")
     parser.add_argument("--prefix", default="benchdl")
     args = parser.parse_args(argv)
-    settings = load_settings(elasticsearch={"index_prefix": args.prefix})
-    client = make_client(settings)
-    for index in client.indices.get(index=f"{args.prefix}-*", expand_wildcards="all").body:
-        client.indices.delete(index=index)
-    ensure_indices(client, args.prefix)
-    print(f"machine: {os.uname().machine}, {len(os.sched_getaffinity(0))} cores, "
-          f"load average {os.getloadavg()[0]:.1f} at start")  # fmt: skip
+    settings, client = fresh_indices(args.prefix)
     wanted = [f"{10 + i}모{1000 + i}" for i in range(20)]
     store = WatchlistStore(client, args.prefix)
     bodies = [
