@@ -9,7 +9,9 @@ Motion follows a ground-plane camera: the plate's width is focal × size / dista
 vehicle drives at constant speed, so 1/width is linear in time (it grows ever faster as it
 approaches), and the image position is linear in width (ground plane: y − horizon ∝ 1/distance).
 It enters at the top of the frame and leaves at the bottom (a front camera), or the reverse (a
-rear camera). Motion blur is the displacement during the shutter time, drawn as a line kernel.
+rear camera). Motion blur is the displacement during the exposure (`CameraView.shutter_s`, in
+seconds: an ANPR camera's is set by the road's speed, not by its frame rate), drawn as a line
+kernel.
 
 Looks: `day`; `night` (an IR-lit ANPR camera: monochrome, dark scene, the retro-reflective plate
 bright, headlights blooming); `rain` (streaks, lens drops, lower contrast). Glare (a sun or
@@ -64,7 +66,7 @@ class CameraView:
     look: str
     yaw_deg: float  # the camera sees the plates this far from straight on
     pitch_deg: float  # looking down
-    shutter: float  # fraction of the frame interval the shutter is open (motion blur)
+    shutter_s: float  # exposure time (motion blur)
 
 
 @dataclass
@@ -143,7 +145,7 @@ def _plate_corners(view: CameraView, cx: float, cy: float, w: float, aspect: flo
     return quad + np.array([cx, cy], np.float32)
 
 
-def draw_vehicle(frame: np.ndarray, view: CameraView, v: Vehicle, t: float, fps: float) -> bool:
+def draw_vehicle(frame: np.ndarray, view: CameraView, v: Vehicle, t: float) -> bool:
     """Composite the vehicle at clip time t into `frame` (in place); False if out of view."""
     state = v.motion.at(t)
     if state is None:
@@ -176,7 +178,7 @@ def draw_vehicle(frame: np.ndarray, view: CameraView, v: Vehicle, t: float, fps:
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0, 0),
     )
-    nxt = v.motion.at(t + view.shutter / fps)
+    nxt = v.motion.at(t + view.shutter_s)
     if nxt is not None:
         _motion_blur(patch, nxt[0] - cx, nxt[1] - cy)
     roi = frame[y_lo:y_hi, x_lo:x_hi]

@@ -68,6 +68,7 @@ def test_passes_carry_held_out_plates_that_are_drawn_where_the_truth_says(manife
         # Never a plate the recogniser was trained on.
         assert p["split"] == "validation" and is_validation_text(p["plate"])
         assert 0 <= p["enter_s"] < p["leave_s"] <= manifest.duration_s
+        assert 1 / 1000 < p["shutter_s"] < 1 / 300  # an ANPR camera's exposure
         x1, y1, x2, y2 = p["mid_box"]
         assert 0 <= x1 < x2 <= SIZE[0] and 0 <= y1 < y2 <= SIZE[1]
         # The plate is really there: the box differs from the empty road of the first frame.
