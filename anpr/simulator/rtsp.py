@@ -81,20 +81,30 @@ class RtspSimulator:
         return f"rtsp://127.0.0.1:{self.port}/{camera_id}"
 
     def start(self, timeout_s: float = 30.0) -> RtspSimulator:
+        if self.process is not None and self.process.alive():
+            # A second server cannot listen on this port, and the new epoch would shift every
+            # ground-truth time.
+            raise RuntimeError("the RTSP simulator is already running (use `with` or start(), not both)")
         self.epoch = datetime.now(UTC)
         config = server_config(self.manifest, self.epoch.timestamp(), self.port, cameras=self.cameras,
                                faults=self.faults)  # fmt: skip
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="rtsp-", delete=False) as f:
-            json.dump(config, f)
             self._config = Path(f.name)
+            json.dump({**config, "ready_file": str(self._ready_file)}, f)
         self.process = Process("rtsp-server", [self.python, str(SERVER_SCRIPT), str(self._config)],
                                log_dir=self.log_dir, grace_s=5.0, die_with_parent=True).start()  # fmt: skip
         self.process.wait_ready(self._listening, timeout_s, "RTSP server")
         return self
 
+    @property
+    def _ready_file(self) -> Path:
+        assert self._config is not None
+        return self._config.with_suffix(".ready")
+
     def _listening(self) -> bool:
-        socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-        return True
+        # The server's own word, not a connect to the port: another process may hold the port
+        # (then this server exits with "cannot listen", and wait_ready reports it).
+        return self._ready_file.is_file() and self._ready_file.read_text() == str(self.port)
 
     def truth(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Every pass wholly inside [start, end] on the served cameras, in wall time."""
@@ -105,6 +115,7 @@ class RtspSimulator:
             self.process.stop()
         if self._config is not None:
             self._config.unlink(missing_ok=True)
+            self._ready_file.unlink(missing_ok=True)
 
     def __enter__(self) -> RtspSimulator:
         return self.start()

@@ -22,7 +22,9 @@ refuses connections (404) until the window ends; `corrupt` garbles bytes of the 
 headers stay, so the decoder sees damaged pictures, not a broken stream). `freeze` and `resize`
 are in the clip itself.
 
-Prints `READY <port>` on stdout once listening; stops on SIGTERM/SIGINT.
+Prints `READY <port>` on stdout once listening, and writes the port to the config's `ready_file`
+when it names one (how anpr/simulator/rtsp.py knows this server, not another on the port, is
+up); a port it cannot listen on is an error (exit 1). Stops on SIGTERM/SIGINT.
 """
 
 import itertools
@@ -101,12 +103,21 @@ class Feeder(threading.Thread):
         super().__init__(name=f"feed-{camera_id}", daemon=True)
         self.camera_id, self.clip, self.epoch, self.appsrc = camera_id, clip, epoch, appsrc
         self.stop = threading.Event()
+        # Set by appsrc's first need-data, once its streaming thread runs. A buffer pushed before
+        # that (media-configure comes before the pipeline starts) is refused as FLUSHING, and
+        # the feeder used to take that for a stopped media and quit: the client's DESCRIBE or
+        # first frames then waited for nothing until its 5 s timeout, and a retry got a 5XX
+        # from the half-prepared shared media (3 of 12 fresh starts in a probe).
+        self.started = threading.Event()
         self.rng = random.Random(camera_id)
 
     def wall(self, g: int) -> float:
         return self.epoch + g / self.clip.fps - self.clip.phase_s
 
     def run(self) -> None:
+        while not self.started.wait(0.02):
+            if self.stop.is_set():
+                return
         clip = self.clip
         now = int((time.time() - self.epoch + clip.phase_s) * clip.fps)
         # A new client gets the current GOP at once, from its IDR up to the present picture (as
@@ -158,6 +169,7 @@ class Camera:
         feeder = Feeder(self.camera_id, self.clip, self.server.epoch, appsrc)
         self.feeders.append(feeder)
         media.connect("unprepared", lambda _m: feeder.stop.set())
+        appsrc.connect("need-data", lambda _src, _length: feeder.started.set())
         feeder.start()
 
     def mount(self, on: bool) -> None:
@@ -201,7 +213,9 @@ class Server:
             camera.check()
         # A client thread per connection: one client waiting for its media never holds up the rest.
         self.rtsp.get_thread_pool().set_max_threads(len(self.cameras) * 2 + 8)
-        self.rtsp.attach(None)
+        # A taken port shows as no source or a bound port of -1: say so and exit, never "READY -1".
+        if self.rtsp.attach(None) == 0 or self.rtsp.get_bound_port() < 0:
+            raise OSError(f"cannot listen on {config.get('host', '127.0.0.1')}:{config.get('port', 8555)}")
         # Session timeouts: a client that vanished without TEARDOWN is cleaned up.
         GLib.timeout_add_seconds(2, self.housekeeping)
         GLib.timeout_add(100, self.faults)
@@ -220,11 +234,19 @@ class Server:
 def main() -> int:
     with open(sys.argv[1]) as f:
         config = json.load(f)
-    server = Server(config)
+    try:
+        server = Server(config)
+    except OSError as exc:
+        print(f"rtsp_server: {exc}", file=sys.stderr, flush=True)
+        return 1
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
-    print(f"READY {server.rtsp.get_bound_port()}", flush=True)
+    port = server.rtsp.get_bound_port()
+    if config.get("ready_file"):
+        with open(config["ready_file"], "w") as f:
+            f.write(str(port))
+    print(f"READY {port}", flush=True)
     loop.run()
     return 0
 

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from anpr.launcher import LaunchError
 from anpr.simulator.camera_faults import Fault, parse_fault
 from anpr.simulator.real_clips import Manifest, build_clips
 from anpr.simulator.rtsp import SYSTEM_PYTHON, RtspSimulator
@@ -32,12 +33,11 @@ def _wait(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def _streaming(health: CameraHealth) -> tuple[int, int]:
-    """Waits for a reader's first frames; (errors, reconnects) then, which the test holds to.
-    Twice, on clean-clone CI runs, the first connection to a freshly started server (or mount)
-    stalled 5 s and the reader reconnected, as designed, before any frame: an open defect of the
-    simulator (closing note of issue 20), not what these tests are about."""
+    """Waits for a reader's first frames, got on its first connection; (errors, reconnects) then.
+    (Clean-clone CI runs twice saw a first connection stall 5 s: the server's feeder quit on a
+    buffer pushed before its media started; test_rtsp_feeder.py.)"""
     assert _wait(lambda: health.frames >= 1, 15), health
-    assert health.reconnects <= 1, health
+    assert health.reconnects == 0, health
     return health.errors, health.reconnects
 
 
@@ -66,11 +66,8 @@ def test_workers_read_live_h264_from_the_rtsp_server_at_the_camera_rate(simulato
     feed, health = _reader("C01", simulator.url("C01"))
     try:
         assert _wait(lambda: health.frames >= 6, 15), health
-        # Errors are counted from here: once, on a clean-clone CI run, the first connection to a
-        # freshly started server stalled 5 s and the reader reconnected (as designed) before its
-        # first frames; the cause is not found yet (closing note). While streaming, none.
-        start, frames, errors = time.monotonic(), health.frames, health.errors
-        assert health.reconnects <= 1, health
+        start, frames = time.monotonic(), health.frames
+        assert health.reconnects == 0 and health.errors == 0, health
         time.sleep(2.0)
         rate = (health.frames - frames) / (time.monotonic() - start)
         assert 9 <= rate <= 15  # paced live at 12 fps by the server, not a file dumped at once
@@ -81,9 +78,37 @@ def test_workers_read_live_h264_from_the_rtsp_server_at_the_camera_rate(simulato
         assert frame.small_grey().shape == (90, 160)
         assert MotionGate().moving(frame)  # the first frame sets the background
         assert health.decoded_frames >= health.frames and health.decode_cpu_s > 0
-        assert health.state == "up" and health.errors == errors
+        assert health.state == "up" and health.errors == 0
     finally:
         feed.stop_event.set()
+
+
+def test_every_first_connection_to_a_fresh_server_streams(tmp_path: Path) -> None:
+    """Three cameras opened at once on a server just started, three times: each first connection
+    streams, none stalls or reconnects. Before the feeder waited for its appsrc to start, a probe
+    of this on a loaded box saw 3 of 12 starts stall a camera 10 s, then get a 5XX on its retry;
+    on a quiet box the race is rare, so test_rtsp_feeder.py holds the feeder to it directly."""
+    cameras = ["C01", "C02", "C03"]
+    clips = build_clips(cameras, resolution=(640, 360), duration_s=8.0, root=tmp_path, log=lambda _: None)
+    for attempt in range(3):
+        with RtspSimulator(clips, log_dir=tmp_path / str(attempt)) as sim:
+            readers = [_reader(c, sim.url(c)) for c in cameras]
+            try:
+                for _feed, health in readers:
+                    assert _wait(lambda h=health: h.frames >= 1, 8), (attempt, health)
+                    assert health.reconnects == 0 and health.errors == 0, (attempt, health)
+            finally:
+                for feed, _health in readers:
+                    feed.stop_event.set()
+
+
+def test_a_second_server_on_a_taken_port_fails_with_the_reason(
+    manifest: Manifest, simulator: RtspSimulator, tmp_path: Path
+) -> None:
+    with pytest.raises(LaunchError, match="cannot listen"):
+        RtspSimulator(manifest, port=simulator.port, log_dir=tmp_path).start()
+    with pytest.raises(RuntimeError, match="already running"):
+        simulator.start()
 
 
 def test_a_resolution_change_reaches_the_worker_without_a_reconnect(simulator: RtspSimulator) -> None:
