@@ -24,6 +24,7 @@ class CameraHealth:
     processed_frames: int = 0
     reads: int = 0
     repeats_suppressed: int = 0  # the same plate again within the repeat window: not a new pass
+    parked_sightings: int = 0  # sightings on a parked plate's spot: read once, not tracked again
     decoded_frames: int = 0  # H.264 pictures decoded (every frame is: each depends on the last)
     # CPU seconds per stage (thread CPU time): where a camera's cost goes, against the decode floor.
     decode_cpu_s: float = 0.0

@@ -23,6 +23,7 @@ from lpr.workers.crops import frame_thumbnail, store_crop, store_frame
 from lpr.workers.feeds import FeedReader, Frame, as_image
 from lpr.workers.health import CameraHealth
 from lpr.workers.motion import MotionGate
+from lpr.workers.parked import ParkedSpots, is_parked
 from lpr.workers.tracker import IouTracker, Observation, Track, readings_agree
 from lpr.workers.voter import vote
 
@@ -95,6 +96,7 @@ class _CameraState:
     gate: MotionGate
     tracker: IouTracker
     recent: deque[_RecentRead] = field(default_factory=lambda: deque(maxlen=64))
+    parked: ParkedSpots = field(default_factory=ParkedSpots)
     waiting_since: int = 0  # the round in which the detector last ran on this camera
     detected_at: datetime | None = None  # capture time of the last frame the detector saw
 
@@ -244,7 +246,14 @@ class PlateWorker:
                 else Observation(at, tuple(p.box), p.score, None, 0.0)  # tracked, but not read
                 for p, ok in zip(plates, readable, strict=True)
             ]
-            ended += [(state, t) for t in state.tracker.update(at, observations, size)]
+            moving_plates = state.parked.screen(at, observations)
+            state.health.parked_sightings += len(observations) - len(moving_plates)
+            ended += [(state, t) for t in state.tracker.update(at, moving_plates, size)]
+            # A plate that has stood still for PARKED_MIN_S is a parked car: read it now, once,
+            # rather than keep its track (and the detector on this camera) alive while it stays.
+            for track in [t for t in state.tracker.active if is_parked(t)]:
+                state.tracker.active.remove(track)
+                ended.append((state, track))
         return self._emit(ended)
 
     def tick(self, now: datetime | None = None) -> list[PlateRead]:
@@ -258,6 +267,10 @@ class PlateWorker:
     def _emit(self, ended: list[tuple[_CameraState, Track]]) -> list[PlateRead]:
         reads: list[PlateRead] = []
         for state, track in ended:
+            # A parked plate's later sightings are screened out (lpr/workers/parked.py); its read,
+            # if it makes one, stays "recent" while it is seen there, so a car that waited at a
+            # light and drives off is not read a second time.
+            spot = state.parked.add(track) if is_parked(track) else None
             try:
                 result = vote(track)
             except Exception:  # a bug in one track's vote must not stop 45 cameras
@@ -271,8 +284,10 @@ class PlateWorker:
                           self.repeat_window_s, track.observations[0].box):  # fmt: skip
                 state.health.repeats_suppressed += 1
                 continue
-            state.recent.append(_RecentRead(result.plate, alternatives | {result.plate}, track.last_seen,
-                                            track.observations[-1].box))  # fmt: skip
+            recent = _RecentRead(result.plate, alternatives | {result.plate}, track.last_seen, track.box)
+            state.recent.append(recent)
+            if spot is not None:
+                spot.read = recent
             camera = state.camera
             read_id = make_read_id(camera.id, track.first_seen, track.key)
             crop_ref = frame_ref = None

@@ -1,0 +1,80 @@
+"""A parked car in view of a lane camera is read once: not again each time passing traffic wakes
+the detector, nor counted against the vehicles driving by; once it has left, the spot is free."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from lpr.workers.worker import PlateWorker
+from tests.workers.test_repeat_suppression import CAMERA, T0, FakePlate, ListJournal
+
+PARKED_BOX = (120.0, 60.0, 150.0, 70.0)  # a plate that never moves, in a 160×90 frame
+
+
+class Street:
+    """Frame i shows the plates `scene(i)` returns: (text, box) pairs."""
+
+    def __init__(self, scene: dict[int, list[tuple[str, tuple[float, float, float, float]]]]) -> None:
+        self.scene = scene
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> list[list[FakePlate]]:
+        index = [int(f[0, 0, 0]) * 256 + int(f[0, 0, 1]) for f in frames]
+        return [[FakePlate(text, box) for text, box in self.scene.get(i, [])] for i in index]
+
+
+def _drive(worker: PlateWorker, frames: int, fps: float = 4) -> None:
+    for i in range(frames):
+        frame = np.zeros((90, 160, 3), np.uint8)
+        frame[0, 0, 0], frame[0, 0, 1] = divmod(i, 256)
+        frame[10:, :, :] = (i * 37) % 255  # motion on every frame
+        worker.process([(CAMERA.id, T0 + timedelta(seconds=i / fps), frame)])
+    worker.tick(T0 + timedelta(seconds=frames / fps + 30))
+
+
+def _passing_car(text: str, start: int, frames: int = 8) -> dict[int, list[tuple[str, tuple[float, ...]]]]:
+    """A plate driving down the left lane, 10 px a frame."""
+    return {start + k: [(text, (10.0, 5.0 + 10 * k, 40.0, 12.0 + 10 * k))] for k in range(frames)}
+
+
+def test_a_parked_plate_is_read_once_among_passing_traffic(tmp_path: Path) -> None:
+    # 40 s at 4 fps: a small far plate the detector finds in 3 frames of 4 (its track breaks up
+    # every 3 s) and reads differently each time it comes back; three cars drive past it.
+    misreads = ["47누5441", "47수1441", "47아1741", "17누8441"]
+    scene: dict[int, list] = {i: [(misreads[i // 12 % 4], PARKED_BOX)] for i in range(160) if i % 12 < 9}
+    for text, start in (("12가3456", 20), ("34나5678", 70), ("56다7890", 130)):
+        for i, plates in _passing_car(text, start).items():
+            scene[i] = scene.get(i, []) + plates
+    journal = ListJournal()
+    worker = PlateWorker([CAMERA], Street(scene), journal, tmp_path, repeat_window_s=10)
+    _drive(worker, 160)
+    plates = [r.plate for r in journal.reads]
+    assert sorted(plates) == sorted(["47누5441", "12가3456", "34나5678", "56다7890"]), plates
+    parked = next(r for r in journal.reads if r.plate == "47누5441")
+    assert (parked.last_seen - parked.first_seen).total_seconds() >= 2.0  # read once it stood still
+    assert worker.states["C01"].health.parked_sightings > 80
+    # Nothing moves but the parked plate: no track is kept alive, so the detector rests.
+    assert not worker.states["C01"].tracker.active
+
+
+def test_once_the_parked_car_has_left_the_next_one_there_is_read(tmp_path: Path) -> None:
+    scene: dict[int, list] = {i: [("47누5441", PARKED_BOX)] for i in range(40)}  # 10 s, then gone
+    scene.update({i: [("89라1234", PARKED_BOX)] for i in range(80, 120)})  # 10 s later, another
+    journal = ListJournal()
+    worker = PlateWorker([CAMERA], Street(scene), journal, tmp_path, repeat_window_s=10)
+    _drive(worker, 130)
+    assert [r.plate for r in journal.reads] == ["47누5441", "89라1234"]
+
+
+def test_a_car_that_waited_at_a_light_and_drives_off_is_one_read(tmp_path: Path) -> None:
+    # 60 s standing (longer than the repeat window), then it drives off down the frame.
+    scene: dict[int, list] = {i: [("12가3456", (60.0, 20.0, 90.0, 27.0))] for i in range(240)}
+    scene.update({240 + k: [("12가3456", (60.0, 20.0 + 8 * k, 90.0, 27.0 + 8 * k))] for k in range(8)})
+    journal = ListJournal()
+    worker = PlateWorker([CAMERA], Street(scene), journal, tmp_path, repeat_window_s=10)
+    _drive(worker, 260)
+    assert [r.plate for r in journal.reads] == ["12가3456"]
+    assert worker.states["C01"].health.repeats_suppressed == 1
