@@ -141,6 +141,10 @@ class VisionSettings(_Section):
     threads: int = Field(default=2, ge=1, le=64)
     # The camera workers' detector input (a 16:9 frame at 416 is a 416×256 canvas).
     detector_input_size: int = Field(default=416, ge=160, le=1280, multiple_of=32)
+    # ... and for frames 1280 px wide or more (720p/1080p H.264 cameras; 0: detector_input_size):
+    # on held-out real-plate feeds, 8 × 720p, recall 0.978 -> 1.000 and exact 0.77 -> 0.85 for
+    # 0.114 -> 0.153 core a camera (docs/benchmarks.md, issue 20).
+    detector_input_size_hd: int = Field(default=640, ge=0, le=1280, multiple_of=32)
     detector_min_score: float = Field(default=0.5, gt=0, lt=1)
     # `lpr read`, the public evaluation interface: the fp32 models at this detector input.
     read_input_size: int = Field(default=512, ge=160, le=1280, multiple_of=32)

@@ -170,6 +170,7 @@ class PlateReader:
         model_dir: Path | None = None,
         precision: str = "fp32",
         far_input_size: int = 0,
+        hd_input_size: int = 0,
     ) -> PlateReader:
         detector = load_detector(
             model_dir,
@@ -178,6 +179,7 @@ class PlateReader:
             min_score=min_score,
             precision=precision,
             far_input_size=far_input_size,
+            hd_input_size=hd_input_size,
         )
         return cls(detector, recognizer)
 
@@ -218,7 +220,8 @@ class PlateReader:
     def for_workers(
         cls, vision: VisionSettings, recognizer: PlateRecognizer | None, input_size: int | None = None
     ) -> PlateReader:
-        """The camera workers' profile: `vision.detector_precision` at `vision.detector_input_size`."""
+        """The camera workers' profile: `vision.detector_precision` at `vision.detector_input_size`,
+        HD frames at `vision.detector_input_size_hd`; an explicit `input_size` is used for all."""
         return cls.load(
             recognizer,
             input_size=input_size or vision.detector_input_size,
@@ -226,6 +229,7 @@ class PlateReader:
             threads=vision.threads,
             model_dir=vision.detector_model,
             precision=vision.detector_precision,
+            hd_input_size=0 if input_size else vision.detector_input_size_hd,
         )
 
     def _views(self, frame: np.ndarray, box: tuple[float, float, float, float]) -> list[np.ndarray]:

@@ -10,9 +10,10 @@ held-out real plates, day/IR-night/rain, x264), gst-rtsp-server serves them live
 1. bare decode: `python -m anpr.bench.feeds_decode` decodes every stream with the workers' own
    PyAV path and nothing else; its CPU over the window is the floor;
 2. workers: `anpr workers --stream-template rtsp://…/{id}` (the worker profile from settings:
-   detector 416 int8, recogniser as configured) with a temporary var dir; reads are taken from the
-   journal as they become durable and matched to the server's ground truth: pass recall, exact
-   plate, duplicates, latency from the vehicle leaving the picture to the read being durable,
+   detector 416 int8, 640 for HD frames, recogniser as configured) with a temporary var dir;
+   reads are taken from the journal as they become durable and matched to the server's ground
+   truth: pass recall, exact plate, duplicates, latency from the vehicle leaving the picture to
+   the read being durable,
    worker CPU per camera and per stage (from the worker's /health), frames dropped.
 The two phases run one after the other on the same server, so they see the same streams and the
 same machine load (reported).
@@ -234,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": {
             "detector": str(vision.detector_model),
             "detector_input": vision.detector_input_size,
+            "detector_input_hd": vision.detector_input_size_hd,
             "detector_precision": vision.detector_precision,
             "recognizer": str(vision.recognizer_model),
             "recognizer_precision": vision.recognizer_precision,

@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_resolution(manifest, reader, modes, args.timing_cameras, args.repeats))
     report = {
         "models": {
-            "detector": f"{vision.detector_model.name} {vision.detector_input_size} "
-            f"{vision.detector_precision}",
+            "detector": f"{vision.detector_model.name} {vision.detector_input_size}"
+            f"/{vision.detector_input_size_hd} {vision.detector_precision}",
             "recognizer": f"{vision.recognizer_model.name} {vision.recognizer_precision}",
         },
         "step": STEP,

@@ -18,10 +18,11 @@ def load_detector(
     threads: int = 2,
     precision: str = "fp32",
     far_input_size: int = 0,
+    hd_input_size: int = 0,
 ) -> OnnxPlateDetector:
     """The detector; its input size and score threshold come from the settings (`vision.*`: the
-    workers' `detector_input_size`, `lpr read`'s `read_input_size` and `read_far_input_size`,
-    `detector_min_score`)."""
+    workers' `detector_input_size` and `detector_input_size_hd`, `lpr read`'s `read_input_size`
+    and `read_far_input_size`, `detector_min_score`)."""
     return OnnxPlateDetector(
         model_dir or DEFAULT_MODEL_DIR,
         input_size=input_size,
@@ -29,6 +30,7 @@ def load_detector(
         min_score=min_score,
         precision=precision,
         far_input_size=far_input_size,
+        hd_input_size=hd_input_size,
     )
 
 

@@ -67,6 +67,10 @@ FAR_PLATE_SHARE = 0.05
 MAX_FAR_ENLARGEMENT = 2.5
 
 
+# Frames at least this wide (HD cameras, 1280×720 and up) get the detector at `hd_input_size`.
+HD_MIN_WIDTH = 1280
+
+
 def far_pass_size(shape: tuple[int, int], main_size: int, far_size: int) -> int:
     """The far pass's input for a frame of `shape`: `far_size`, or less for a small frame (at
     most `MAX_FAR_ENLARGEMENT` × its long side, stride-rounded); 0 when that is no larger than
@@ -115,6 +119,7 @@ class OnnxPlateDetector:
         precision: str = "fp32",
         join_pieces: bool = True,
         far_input_size: int = 0,
+        hd_input_size: int = 0,
     ) -> None:
         if precision not in MODEL_FILES:
             choices = ", ".join(sorted(MODEL_FILES))
@@ -131,12 +136,26 @@ class OnnxPlateDetector:
         # `lpr read`'s profile: a second pass at a larger input for far plates (0: none); its
         # boxes narrower than `FAR_PLATE_SHARE` of the frame are merged in (`merge_passes`).
         self.far_input_size = far_input_size
+        # The camera workers' profile: frames `HD_MIN_WIDTH` wide or more at this input (0: at
+        # `input_size`), so a 720p/1080p camera's far plates are not shrunk below what the model
+        # finds while SD frames keep the cheaper input.
+        self.hd_input_size = hd_input_size
+
+    def input_for(self, frame: np.ndarray) -> int:
+        """The main pass's input for this frame."""
+        if self.hd_input_size and frame.shape[1] >= HD_MIN_WIDTH:
+            return self.hd_input_size
+        return self.input_size
 
     def detect(self, frames: Sequence[np.ndarray], iou: float = 0.5) -> list[list[Detection]]:
         """Detect plates in several frames (e.g. from several cameras) in one inference call per
         canvas shape: cameras usually share a resolution, so that is one call for the batch."""
-        found = self._detect_at(frames, [self.input_size] * len(frames), iou)
-        far_sizes = [far_pass_size(frame.shape[:2], self.input_size, self.far_input_size) for frame in frames]
+        sizes = [self.input_for(frame) for frame in frames]
+        found = self._detect_at(frames, sizes, iou)
+        far_sizes = [
+            far_pass_size(frame.shape[:2], size, self.far_input_size)
+            for frame, size in zip(frames, sizes, strict=True)
+        ]
         wanted = [i for i, size in enumerate(far_sizes) if size]
         if wanted:
             far = self._detect_at([frames[i] for i in wanted], [far_sizes[i] for i in wanted], iou)

@@ -67,3 +67,15 @@ def test_crops_read_in_views_are_read_at_least_as_well_as_the_crop_alone() -> No
     voted_right = sum(r is not None and r.text == c.text for r, c in zip(voted, sample, strict=True))
     assert voted_right >= plain_right
     assert voted_right >= 0.9 * len(sample)
+
+
+def test_the_profiles_detector_inputs_come_from_the_settings() -> None:
+    """Workers: SD frames at `detector_input_size`, HD frames at `detector_input_size_hd` (an
+    explicit `--input-size` for all); `lpr read` keeps its own input for every frame."""
+    vision = VisionSettings(detector_precision="fp32", detector_input_size=384, detector_input_size_hd=608)
+    workers = PlateReader.for_workers(vision, None).detector
+    assert (workers.input_size, workers.hd_input_size) == (384, 608)
+    forced = PlateReader.for_workers(vision, None, input_size=320).detector
+    assert (forced.input_size, forced.hd_input_size) == (320, 0)
+    reading = PlateReader.for_reading(vision, None).detector
+    assert (reading.input_size, reading.hd_input_size) == (vision.read_input_size, 0)
