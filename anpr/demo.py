@@ -48,7 +48,8 @@ def services(env: dict[str, str], rtsp_cameras: int = 0) -> list[Process]:
                      "--truth", "var/sim/truth.jsonl"),
         # Detector at the settings' input size (416) with int8 weights: 45 cameras on two cores.
         "workers": anpr_command("workers") if not rtsp_cameras else
-        anpr_command("workers", "--cameras", cameras, "--stream-template", f"rtsp://127.0.0.1:{RTSP_PORT}/{{id}}"),
+        anpr_command("workers", "--cameras", cameras, "--stream-template", f"rtsp://127.0.0.1:{RTSP_PORT}/{{id}}",
+                     "--detect-fps", "4"),
         "indexer": anpr_command("indexer"),
         # People analytics (issue 23) on the demo's people cameras (anpr/people_demo.py).
         "people-monitor": anpr_command("people-monitor"),
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "--rtsp-cameras",
         type=int,
         default=8,
-        help="with --feeds rtsp: how many (H.264 decoding costs ~0.08 core per 720p camera)",
+        help="with --feeds rtsp: how many (a 720p camera costs the workers ~0.15 core at 4 detector "
+        "frames a second, decoding included: docs/deploy.md)",
     )
     args = parser.parse_args(argv)
     settings = load_settings()

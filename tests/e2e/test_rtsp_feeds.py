@@ -75,8 +75,9 @@ def test_workers_read_real_plates_from_three_rtsp_cameras(tmp_path: Path) -> Non
                                              "latency_after_leave_s", "unmatched_reads")}))  # fmt: skip
     print(json.dumps(health["stage_cpu_s"]))
     assert len(truth) >= 8
-    # Every camera decoded its 12 fps throughout; one failed first connect (the server still
-    # preparing the stream) is allowed.
+    # Every camera decoded its 12 fps throughout. One error is tolerated: CI's two shared cores
+    # can starve a reader past its 5 s timeout (first connections no longer stall by themselves:
+    # tests/simulator/test_rtsp_feeder.py).
     cams = {c["camera_id"]: (c["state"], c["decoded_frames"], c["errors"]) for c in health["cameras"]}
     assert all(st == "up" and n > WINDOW_S * 12 * 0.8 and err <= 1 for st, n, err in cams.values()), cams
     # Loose bounds: CI's two shared cores starve the detector at times (the benchmark measures
