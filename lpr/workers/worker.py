@@ -276,7 +276,10 @@ class PlateWorker:
             # A parked plate's later sightings are screened out (lpr/workers/parked.py); its read,
             # if it makes one, stays "recent" while it is seen there, so a car that waited at a
             # light and drives off is not read a second time.
-            spot = state.parked.add(track) if is_parked(track) else None
+            place, read_there = state.parked.settle(track)
+            if read_there:  # a plate standing where it was read, its track broken up
+                state.health.parked_sightings += len(track.observations)
+                continue
             try:
                 result = vote(track)
             except Exception:  # a bug in one track's vote must not stop 45 cameras
@@ -293,8 +296,8 @@ class PlateWorker:
                 continue
             recent = _RecentRead(result.plate, alternatives | {result.plate}, track.last_seen, track.box)
             state.recent.append(recent)
-            if spot is not None:
-                spot.read = recent
+            if place is not None:
+                place.read = recent
             camera = state.camera
             read_id = make_read_id(camera.id, track.first_seen, track.key)
             crop_ref = frame_ref = None

@@ -104,3 +104,18 @@ def test_cars_queueing_at_a_stop_line_are_each_read(tmp_path: Path) -> None:
     worker = PlateWorker([CAMERA], Street(scene), journal, tmp_path, repeat_window_s=10)
     _drive(worker, 140)
     assert [r.plate for r in journal.reads] == ["12가3456", "34나5678", "56다7890"]
+
+
+def test_a_parked_plate_found_only_now_and_then_is_read_once(tmp_path: Path) -> None:
+    # The detector finds it in 2 frames of every 6 (a score near its threshold): its tracks last
+    # a quarter of a second, never the 1.5 s of a parked track, and each reads differently.
+    misreads = ["47누5441", "47수1441", "47아1741", "17누8441", "13누1471"]
+    scene: dict[int, list] = {
+        i: [(misreads[i // 6 % 5], PARKED_BOX, "47누5441")] for i in range(160) if i % 6 < 2
+    }
+    for i, plates in _passing_car("12가3456", 60).items():
+        scene[i] = scene.get(i, []) + plates
+    journal = ListJournal()
+    worker = PlateWorker([CAMERA], Street(scene), journal, tmp_path, repeat_window_s=10)
+    _drive(worker, 160)
+    assert [r.plate for r in journal.reads] == ["47누5441", "12가3456"]
