@@ -4,7 +4,7 @@ H.264 from a real server, a resolution change, a dropped camera that comes back,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -19,24 +19,16 @@ from lpr.workers.decode import DecodedFrame
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.motion import MotionGate
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not Path(SYSTEM_PYTHON).is_file(), reason="Debian python3 (scripts/setup)")
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _streaming(health: CameraHealth) -> tuple[int, int]:
     """Waits for a reader's first frames, got on its first connection; (errors, reconnects) then.
     (Clean-clone CI runs twice saw a first connection stall 5 s: the server's feeder quit on a
     buffer pushed before its media started; test_rtsp_feeder.py.)"""
-    assert _wait(lambda: health.frames >= 1, 15), health
+    assert wait_until(lambda: health.frames >= 1, 15), health
     assert health.reconnects == 0, health
     return health.errors, health.reconnects
 
@@ -65,7 +57,7 @@ def _reader(camera_id: str, url: str) -> tuple[FeedReader, CameraHealth]:
 def test_workers_read_live_h264_from_the_rtsp_server_at_the_camera_rate(simulator: RtspSimulator) -> None:
     feed, health = _reader("C01", simulator.url("C01"))
     try:
-        assert _wait(lambda: health.frames >= 6, 15), health
+        assert wait_until(lambda: health.frames >= 6, 15), health
         start, frames = time.monotonic(), health.frames
         assert health.reconnects == 0 and health.errors == 0, health
         time.sleep(2.0)
@@ -95,7 +87,7 @@ def test_every_first_connection_to_a_fresh_server_streams(tmp_path: Path) -> Non
             readers = [_reader(c, sim.url(c)) for c in cameras]
             try:
                 for _feed, health in readers:
-                    assert _wait(lambda h=health: h.frames >= 1, 8), (attempt, health)
+                    assert wait_until(lambda h=health: h.frames >= 1, 8), (attempt, health)
                     assert health.reconnects == 0 and health.errors == 0, (attempt, health)
             finally:
                 for feed, _health in readers:
@@ -122,7 +114,7 @@ def test_a_resolution_change_reaches_the_worker_without_a_reconnect(simulator: R
 
     try:
         errors, reconnects = _streaming(health)
-        assert _wait(seen_both, 20), sizes
+        assert wait_until(seen_both, 20), sizes
         assert health.reconnects == reconnects and health.errors == errors
     finally:
         feed.stop_event.set()
@@ -137,12 +129,12 @@ def test_a_dropped_camera_goes_down_and_is_read_again_within_five_seconds(simula
         return (time.time() - simulator.epoch.timestamp() + cam.phase_s) % length
 
     try:
-        assert _wait(lambda: health.state == "up", 25), health
-        assert _wait(lambda: health.state == "down", 12), health
+        assert wait_until(lambda: health.state == "up", 25), health
+        assert wait_until(lambda: health.state == "down", 12), health
         assert 2.0 <= clip_time() <= 3.0  # the drop (2 s .. 5 s of the clip) is noticed at once
-        assert _wait(lambda: 5.0 <= clip_time() < 5.5, 12)  # the camera is back
+        assert wait_until(lambda: 5.0 <= clip_time() < 5.5, 12)  # the camera is back
         back, frames = time.monotonic(), health.frames
-        assert _wait(lambda: health.frames > frames and health.state == "up", 6)
+        assert wait_until(lambda: health.frames > frames and health.state == "up", 6)
         assert time.monotonic() - back <= 5.0
         assert health.reconnects >= 1
     finally:
@@ -154,7 +146,7 @@ def test_a_realtime_file_source_is_paced_and_loops(manifest: Manifest) -> None:
     url = f"file://{cam.clip}?realtime=1&fps=24&loop=1"  # twice the clip's rate: a loop in 5 s
     feed, health = _reader("C01", url)
     try:
-        assert _wait(lambda: health.frames >= manifest.frames + 12, 9), health
+        assert wait_until(lambda: health.frames >= manifest.frames + 12, 9), health
         took = time.monotonic()
         frames = health.frames
         time.sleep(1.0)
@@ -178,7 +170,7 @@ def test_corrupt_packets_damage_pictures_but_the_stream_goes_on(manifest: Manife
         feed, health = _reader("C01", corrupt.url("C01"))
         try:
             _, reconnects = _streaming(health)
-            assert _wait(lambda: health.frames >= 36, 15), health
+            assert wait_until(lambda: health.frames >= 36, 15), health
             frames = []
             while (item := feed.take()) is not None:
                 frames.append(item[1])
@@ -196,7 +188,7 @@ def test_a_clean_stream_shows_the_clips_own_pictures(manifest: Manifest, simulat
         clean = [f.to_ndarray(format="bgr24").astype(np.int16) for f in container.decode(video=0)]
     feed, health = _reader("C01", simulator.url("C01"))
     try:
-        assert _wait(lambda: health.frames >= 24, 15), health
+        assert wait_until(lambda: health.frames >= 24, 15), health
         frames = []
         while (item := feed.take()) is not None:
             frames.append(item[1])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,15 +18,7 @@ from anpr.simulator.scene import CameraScene
 from anpr.simulator.server import FeedHub, SimulatorServer
 from lpr.workers.feeds import FeedError, FeedReader, JpegFrame, _mjpeg_boundary, _parts, as_image
 from lpr.workers.health import CameraHealth
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.waiting import wait_until
 
 
 def _server(port: int = 0) -> SimulatorServer:
@@ -87,7 +79,9 @@ def test_silent_and_refused_cameras_go_down_while_a_working_one_stays_up(silent_
         for feed in feeds:
             feed.start()
         failing = ("SILENT", 1), ("REFUSED", 2)
-        assert _wait(lambda: all(healths[c].errors >= n for c, n in failing) and healths["OK"].frames > 10, 8)
+        assert wait_until(
+            lambda: all(healths[c].errors >= n for c, n in failing) and healths["OK"].frames > 10, 8
+        )
         assert healths["SILENT"].state == healths["REFUSED"].state == "down"
         assert healths["OK"].state == "up" and healths["OK"].frames > 10 and healths["OK"].errors == 0
     finally:
@@ -103,13 +97,13 @@ def test_a_camera_reconnects_within_five_seconds_after_its_stream_returns() -> N
     feed = FeedReader("C01", server.url("C01"), health, timeout_ms=1000)
     feed.start()
     try:
-        assert _wait(lambda: health.state == "up", 5)
+        assert wait_until(lambda: health.state == "up", 5)
         server.close()
-        assert _wait(lambda: health.state == "down", 5)
+        assert wait_until(lambda: health.state == "down", 5)
         frames_before = health.frames
         server = _server(port)
         returned = time.monotonic()
-        assert _wait(lambda: health.frames > frames_before and health.state == "up", 6)
+        assert wait_until(lambda: health.frames > frames_before and health.state == "up", 6)
         assert time.monotonic() - returned <= 5.5
         assert health.reconnects >= 1
     finally:
@@ -123,7 +117,7 @@ def test_mjpeg_frames_arrive_as_jpeg_and_are_decoded_only_on_demand() -> None:
     feed = FeedReader("C01", server.url("C01"), health, timeout_ms=2000)
     feed.start()
     try:
-        assert _wait(lambda: health.frames >= 4, 5)
+        assert wait_until(lambda: health.frames >= 4, 5)
         item = feed.take_latest()
         assert item is not None and isinstance(item[1], JpegFrame)
         assert feed.take() is None  # the older buffered frame was dropped, and counted
