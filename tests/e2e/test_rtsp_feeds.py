@@ -34,6 +34,11 @@ CAMERAS = ["C01", "C02", "C03"]
 WINDOW_S = 36  # passes wholly inside this window are judged: about 15 on three cameras
 
 
+def _passes(rows: list[dict[str, Any]]) -> list[TruePass]:
+    return [TruePass(r["pass_id"], r["camera_id"], r["plate"], datetime.fromisoformat(r["enter"]),
+                     datetime.fromisoformat(r["leave"])) for r in rows]  # fmt: skip
+
+
 def _health(port: int) -> dict[str, Any]:
     return json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5))
 
@@ -63,16 +68,19 @@ def test_workers_read_real_plates_from_three_rtsp_cameras(tmp_path: Path) -> Non
         finally:
             workers.stop(grace_s=10)
         rows = sim.truth(start, end)
-    truth = [TruePass(r["pass_id"], r["camera_id"], r["plate"], datetime.fromisoformat(r["enter"]),
-                      datetime.fromisoformat(r["leave"])) for r in rows]  # fmt: skip
+        # Passes that straddle the window's edges are not judged, but their reads are no junk.
+        margin = timedelta(seconds=15)
+        around = _passes(sim.truth(start - margin, end + margin))
+    truth = _passes(rows)
     in_window = {
         k: v for k, v in reads.items()
         if start - timedelta(seconds=1) <= datetime.fromisoformat(v[0]["first_seen"])
         and datetime.fromisoformat(v[0]["last_seen"]) <= end + timedelta(seconds=1)
     }  # fmt: skip
     result = evaluate(truth, in_window)
+    junk = evaluate(around, in_window)["unmatched_reads"]  # reads of no vehicle at all
     print(json.dumps({k: result[k] for k in ("passes", "recall", "exact_plate", "duplicates",
-                                             "latency_after_leave_s", "unmatched_reads")}))  # fmt: skip
+                                             "latency_after_leave_s")} | {"junk_reads": junk}))  # fmt: skip
     print(json.dumps(health["stage_cpu_s"]))
     assert len(truth) >= 8
     # Every camera decoded its 12 fps throughout. One error is tolerated: CI's two shared cores
@@ -84,7 +92,8 @@ def test_workers_read_real_plates_from_three_rtsp_cameras(tmp_path: Path) -> Non
     # the real figures); a broken stream, clock or tracker falls far below them.
     assert result["recall"] >= 0.6, result["missed"]
     assert result["exact_plate"] > 0  # real plates never trained on: some are read exactly
-    # Unmatched: mostly reads of passes that straddle the window's edges (not judged).
-    assert result["duplicates"] <= len(truth) // 3 and result["unmatched_reads"] <= len(truth) // 3
+    # Junk (reads of no vehicle): C03's plate-like patch is read once before it counts as parked
+    # (lpr/workers/parked.py), and one or two more are allowed for CI's starved detector.
+    assert result["duplicates"] <= len(truth) // 3 and junk <= 3
     assert result["latency_after_leave_s"]["p50"] <= 3.0
     assert {"gate", "convert", "detect", "read"} <= set(health["stage_cpu_s"])
