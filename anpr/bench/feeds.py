@@ -36,16 +36,11 @@ from typing import Any
 from anpr.bench import machine
 from anpr.bench.workers import evaluate, journal_reads
 from anpr.launcher import Process, anpr_command, pid_cpu_seconds
-from anpr.simulator.real_clips import build_clips
+from anpr.simulator.real_clips import build_clips, parse_resolution
 from anpr.simulator.rtsp import RtspSimulator, free_port
 from anpr.simulator.truth import TruePass
 from anpr_core.settings import PROJECT_ROOT as ROOT
 from anpr_core.settings import load_settings
-
-
-def _resolution(text: str) -> tuple[int, int]:
-    w, _, h = text.lower().partition("x")
-    return int(w), int(h)
 
 
 def bare_decode(sim: RtspSimulator, warmup_s: float, seconds: float) -> dict[str, Any]:
@@ -214,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cameras", type=int, action="append", help="feeds of the next --resolution")
-    parser.add_argument("--resolution", type=_resolution, action="append", help="e.g. 1280x720")
+    parser.add_argument("--resolution", type=parse_resolution, action="append", help="e.g. 1280x720")
     parser.add_argument("--fps", type=float, default=12.0)
     parser.add_argument("--seconds", type=float, default=90, help="workers' measured window")
     parser.add_argument("--decode-seconds", type=float, default=30, help="bare decode's measured window")

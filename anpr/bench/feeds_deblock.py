@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from anpr.bench import machine, write_report
-from anpr.simulator.real_clips import Manifest, build_clips
+from anpr.simulator.real_clips import Manifest, build_clips, parse_resolution
 from anpr_core.settings import load_settings
 from lpr.pipeline import PlateReader
 from lpr.recognizer import load_recognizer
@@ -35,11 +35,6 @@ STEP = 3  # every 3rd frame of a pass, as a worker with a detector cap of 4 of 1
 
 def _loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def _resolution(text: str) -> tuple[int, int]:
-    w, _, h = text.lower().partition("x")
-    return int(w), int(h)
 
 
 def decode_ms(clip: Path, mode: str, repeats: int) -> float:
@@ -152,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cameras", type=int, action="append", help="per --resolution, in order")
-    parser.add_argument("--resolution", type=_resolution, action="append")
+    parser.add_argument("--resolution", type=parse_resolution, action="append")
     parser.add_argument(
         "--duration", type=float, default=30.0, help="clip length (s); cached clips are reused"
     )

@@ -88,6 +88,12 @@ CROSSING_S = (1.6, 3.0)  # plate wholly in view
 PLATE_WIDTH_1080 = ((60, 80), (200, 250))  # px at the top / bottom of a 1080-line frame
 
 
+def parse_resolution(text: str) -> tuple[int, int]:
+    """`1280x720` → (1280, 720): the simulator's and the feed benchmarks' `--size`/`--resolution`."""
+    w, _, h = text.lower().partition("x")
+    return int(w), int(h)
+
+
 def default_bitrate_kbps(resolution: tuple[int, int]) -> int:
     """3 Mbit/s at 1280×720, 5 Mbit/s at 1920×1080 (what city ANPR cameras are set to); scaled
     by the pixel count's square root elsewhere."""

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from anpr.simulator.camera_faults import Fault, FaultError, parse_fault
-from anpr.simulator.real_clips import build_clips, write_truth
+from anpr.simulator.real_clips import build_clips, parse_resolution, write_truth
 from anpr.simulator.rtsp import RtspSimulator
 
 
@@ -27,8 +27,7 @@ def _faults(specs: list[str]) -> dict[str, list[Fault]]:
 def run_rtsp(args: argparse.Namespace) -> int:
     fps = args.fps or 12.0
     try:
-        w, _, h = args.size.lower().partition("x")
-        size = (int(w), int(h))
+        size = parse_resolution(args.size)
         faults = _faults(args.fault)
         manifest = build_clips(
             args.cameras,

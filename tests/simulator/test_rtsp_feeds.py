@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from anpr.faults.procs import wait_until
 from anpr.launcher import LaunchError
 from anpr.simulator.camera_faults import Fault, parse_fault
 from anpr.simulator.real_clips import Manifest, build_clips
@@ -19,7 +20,6 @@ from lpr.workers.decode import DecodedFrame
 from lpr.workers.feeds import FeedReader
 from lpr.workers.health import CameraHealth
 from lpr.workers.motion import MotionGate
-from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not Path(SYSTEM_PYTHON).is_file(), reason="Debian python3 (scripts/setup)")
 

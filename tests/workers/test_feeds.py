@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
+from anpr.faults.procs import wait_until
 from anpr.simulator.scene import CameraScene
 from anpr.simulator.server import FeedHub, SimulatorServer
 from lpr.workers.feeds import FeedError, FeedReader, JpegFrame, _mjpeg_boundary, _parts, as_image
 from lpr.workers.health import CameraHealth
-from tests.waiting import wait_until
 
 
 def _server(port: int = 0) -> SimulatorServer:

@@ -8,13 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lpr.workers.worker import PlateWorker
-from tests.workers.test_parked_plates import Street, _drive
+from tests.workers.test_parked_plates import Street, _drive, _passing_car
 from tests.workers.test_repeat_suppression import CAMERA, ListJournal
-
-
-def _down_the_lane(text: str, start: int, frames: int, x: float = 10.0) -> dict[int, list]:
-    """A plate driving down a lane, 10 px a frame at 4 fps."""
-    return {start + k: [(text, (x, 5.0 + 10 * k, x + 30.0, 12.0 + 10 * k))] for k in range(frames)}
 
 
 def _reads(scene: dict[int, list], tmp_path: Path) -> list[str]:
@@ -24,18 +19,18 @@ def _reads(scene: dict[int, list], tmp_path: Path) -> list[str]:
 
 
 def test_a_lone_sighting_of_a_leaving_plate_is_not_a_second_read(tmp_path: Path) -> None:
-    scene = _down_the_lane("35로6866", 4, 6)  # last seen at frame 9 (y 55)
+    scene = _passing_car("35로6866", 4, 6)  # last seen at frame 9 (y 55)
     scene[14] = [("35무4844", (10.0, 66.0, 40.0, 73.0))]  # 1.25 s later, lower in the lane, misread
     assert _reads(scene, tmp_path) == ["35로6866"]
 
 
 def test_a_lone_sighting_in_another_lane_is_read(tmp_path: Path) -> None:
-    scene = _down_the_lane("35로6866", 4, 6)
+    scene = _passing_car("35로6866", 4, 6)
     scene[14] = [("12가3456", (115.0, 30.0, 145.0, 37.0))]  # four plate widths across
     assert _reads(scene, tmp_path) == ["35로6866", "12가3456"]
 
 
 def test_a_vehicle_that_follows_in_the_lane_is_read(tmp_path: Path) -> None:
-    scene = _down_the_lane("35로6866", 4, 6)
-    scene.update(_down_the_lane("12가3456", 14, 6))  # 1.25 s later, seen in six frames
+    scene = _passing_car("35로6866", 4, 6)
+    scene.update(_passing_car("12가3456", 14, 6))  # 1.25 s later, seen in six frames
     assert _reads(scene, tmp_path) == ["35로6866", "12가3456"]
